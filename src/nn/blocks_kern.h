@@ -1,0 +1,52 @@
+/* Private kernels shared by src/nn/blocks*.c (not a public header): fused element-wise ops, deterministic
+ * column sums, vectorisable exp/tanh, and the single-threaded sgemm used inside (batch, head) loops.
+ * Dimensions: N rows, M columns. */
+#ifndef MOMU_BLOCKS_KERN_H
+#define MOMU_BLOCKS_KERN_H
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "momu/nn_gemm.h"
+
+/* exp(x) for x in [-87, 88] (clamped): Cephes expf (range reduction n = round(x log2 e), degree-5
+ * polynomial on |r| <= ln2/2, scale by 2^n through the exponent bits); max rel. error about 2 ulp. Written
+ * without branches or libm calls so that gcc vectorises the loops that use it (glibc's expf does not). */
+static inline float blk_expf(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    float t = x * 1.44269504088896341f;
+    float n = (t + 12582912.0f) - 12582912.0f;           /* round to nearest (|t| < 2^22) */
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float s;
+    memcpy(&s, &bits, sizeof s);
+    return y * s;
+}
+
+/* tanh(u) = 1 - 2 / (exp(2u) + 1): saturates cleanly to +-1, absolute error about 1e-7. */
+static inline float blk_tanhf(float u) { return 1.0f - 2.0f / (blk_expf(2.0f * u) + 1.0f); }
+
+/* GELU, tanh approximation (torch.nn.GELU(approximate="tanh")): 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) */
+#define BLK_GELU_K0 0.7978845608028654f
+#define BLK_GELU_K1 0.044715f
+
+/* Single-threaded C = alpha op(A) op(B) + beta C for use inside an omp parallel region (one (batch, head)
+ * slice per iteration). With the OpenMP build of OpenBLAS, cblas_sgemm called from inside a parallel region
+ * runs on the calling thread only (OpenBLAS num_cpu_avail() returns 1 when omp_in_parallel()), so the
+ * parallel loop stays the one threading owner (STYLE.md §13); without BLAS the loop kernel is used. */
+void blk_gemm_inner(nn_gemm_trans ta, nn_gemm_trans tb, size_t m, size_t n, size_t k, float alpha,
+                    const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
+
+/* db[j] += sum_i dy[i*ld + j] for j < M, summed in row order in double (deterministic for any thread count). */
+void blk_colsum_acc(float *db, const float *dy, size_t N, size_t M, size_t ld);
+
+#endif
