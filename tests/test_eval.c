@@ -137,6 +137,234 @@ TEST(bas_hand) {
     EXPECT(isnan(momu_bas(music, 3, kin, 3, 0.0)), "sigma 0");
 }
 
+/* ---------------------------------------------------------------- Fréchet distance, diversity */
+
+TEST(sym_eig_reconstructs) {
+    momu_rng rng;
+    momu_rng_seed(&rng, 3);
+    enum { D = 9 };
+    double a[D * D], b[D * D], v[D * D], lam[D];
+    for (int i = 0; i < D; i++)
+        for (int j = 0; j <= i; j++) a[i * D + j] = a[j * D + i] = momu_rng_normal(&rng);
+    memcpy(b, a, sizeof a);
+    EXPECT(momu_eval_sym_eig(b, D, lam, v, NULL) == MOMU_OK, "ok");
+    double worst = 0.0, worst_orth = 0.0;
+    for (int i = 0; i < D; i++)
+        for (int j = 0; j < D; j++) {
+            double s = 0.0, o = 0.0;
+            for (int k = 0; k < D; k++) {
+                s += v[i * D + k] * lam[k] * v[j * D + k];
+                o += v[k * D + i] * v[k * D + j];
+            }
+            worst = fmax(worst, fabs(s - a[i * D + j]));
+            worst_orth = fmax(worst_orth, fabs(o - (i == j)));
+        }
+    EXPECT(worst < 1e-12, "V diag V^T differs from A by %g", worst);
+    EXPECT(worst_orth < 1e-12, "V^T V differs from I by %g", worst_orth);
+}
+
+TEST(frechet_1d_by_hand) {
+    /* {0,2}: mean 1, var 2 (ddof 1); {1,5}: mean 3, var 8. FID = 2² + 2 + 8 - 2·sqrt(16) = 6 */
+    double x1[] = {0, 2}, x2[] = {1, 5}, f = -1;
+    EXPECT(momu_frechet_features(x1, 2, x2, 2, 1, &f, NULL) == MOMU_OK, "ok");
+    EXPECT(NEAR(f, 6.0, 1e-12), "FID %g", f);
+}
+
+TEST(frechet_closed_form) {
+    /* diagonal: μ1 0, Σ1 diag(1,4); μ2 (1,2), Σ2 diag(9,1): 5 + 15 - 2(3 + 2) = 10 */
+    double m1[] = {0, 0}, c1[] = {1, 0, 0, 4}, m2[] = {1, 2}, c2[] = {9, 0, 0, 1}, f;
+    EXPECT(momu_frechet_distance(m1, c1, m2, c2, 2, &f, NULL) == MOMU_OK && NEAR(f, 10.0, 1e-12), "FID %g", f);
+    /* Σ1, Σ2 that do not commute. For 2×2, the eigenvalues of Σ1Σ2 are those of the PSD √Σ1Σ2√Σ1, and
+     * Tr(M^{1/2}) = sqrt(tr M + 2 sqrt(det M)) for a 2×2 PSD M. */
+    double a[] = {2, 0.5, 0.5, 1}, b[] = {1, -0.3, -0.3, 3}, mu_a[] = {0.5, -1}, mu_b[] = {0, 1};
+    double tr_ab = a[0] * b[0] + a[1] * b[2] + a[2] * b[1] + a[3] * b[3];
+    double det = (a[0] * a[3] - a[1] * a[2]) * (b[0] * b[3] - b[1] * b[2]);
+    double want = 0.25 + 4.0 + (2 + 1) + (1 + 3) - 2.0 * sqrt(tr_ab + 2.0 * sqrt(det));
+    EXPECT(momu_frechet_distance(mu_a, a, mu_b, b, 2, &f, NULL) == MOMU_OK && NEAR(f, want, 1e-10),
+           "FID %.12g want %.12g", f, want);
+    /* singular covariances (rank 1) in 3-D: Σ1 = u u^T, Σ2 = 4 u u^T, μ equal: 1 + 4 - 2·2 = 1 */
+    double u[3] = {1 / sqrt(3.0), 1 / sqrt(3.0), 1 / sqrt(3.0)}, s1[9], s2[9], z[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) { s1[i * 3 + j] = u[i] * u[j]; s2[i * 3 + j] = 4 * u[i] * u[j]; }
+    EXPECT(momu_frechet_distance(z, s1, z, s2, 3, &f, NULL) == MOMU_OK && NEAR(f, 1.0, 1e-9), "FID %g", f);
+    double bad[] = {NAN, 0, 0, 1};
+    EXPECT(momu_frechet_distance(m1, bad, m2, c2, 2, &f, NULL) == MOMU_ERR_RANGE, "NaN covariance");
+}
+
+TEST(frechet_identical_sets) {
+    momu_rng rng;
+    momu_rng_seed(&rng, 11);
+    enum { N = 40, D = 12 };
+    static double x[N * D];
+    for (size_t i = 0; i < N * D; i++) x[i] = momu_rng_normal(&rng) * (1 + (double)(i % D));
+    double f = -1;
+    EXPECT(momu_frechet_features(x, N, x, N, D, &f, NULL) == MOMU_OK, "ok");
+    EXPECT(f >= 0 && f < 1e-8, "identical sets: FID %g", f);
+    /* the same set with a shift of 1 in every dimension: FID = D exactly (covariances equal) */
+    static double y[N * D];
+    for (size_t i = 0; i < N * D; i++) y[i] = x[i] + 1.0;
+    EXPECT(momu_frechet_features(x, N, y, N, D, &f, NULL) == MOMU_OK && NEAR(f, D, 1e-7), "FID %g", f);
+    EXPECT(momu_frechet_features(x, 1, y, N, D, &f, NULL) == MOMU_ERR_ARG, "one sample is too few");
+}
+
+TEST(diversity_and_fid_div) {
+    double x[] = {0, 0, 3, 4, 0, 4}; /* pairwise distances 5, 3, 4 -> mean 4 */
+    EXPECT(NEAR(momu_diversity(x, 3, 2), 4.0, 1e-12), "div %g", momu_diversity(x, 3, 2));
+    EXPECT(isnan(momu_diversity(x, 1, 2)), "one sample");
+    /* ref {0,4}: mean 2, std 2 -> {-1,1}; gen {2,6} -> {0,2}. FID: (0-1)² + 2 + 2 - 2·2 = 1; div 2 and 2 */
+    double ref[] = {0, 4}, gen[] = {2, 6};
+    momu_fid_result r;
+    EXPECT(momu_fid_div(ref, 2, gen, 2, 1, &r, NULL) == MOMU_OK, "ok");
+    EXPECT(NEAR(r.fid, 1.0, 1e-9) && NEAR(r.div_ref, 2.0, 1e-9) && NEAR(r.div_gen, 2.0, 1e-9),
+           "fid %g div %g %g", r.fid, r.div_ref, r.div_gen);
+    /* a feature constant over the reference set is centred, not blown up by 1/1e-10 */
+    double ref2[] = {0, 5, 4, 5}, gen2[] = {2, 6, 6, 6};
+    EXPECT(momu_fid_div(ref2, 2, gen2, 2, 2, &r, NULL) == MOMU_OK && r.fid < 10, "fid %g", r.fid);
+}
+
+/* ---------------------------------------------------------------- motion features */
+
+/* A standing DwM figure, hum = 30 cm, forward +z, left at -x. arms_up puts both wrists above the head. */
+static void dwm_pose(float *p, int arms_up, double dx, double dz) {
+    static const float base[23][3] = {
+        {-5, 170, 0},  {5, 170, 0},   {0, 110, 0},  {-20, 145, 0}, {-20, 115, 0}, {-20, 105, 0},
+        {-20, 90, 0},  {-10, 95, 0},  {-10, 50, 0}, {-10, 8, 0},   {-10, 2, -5},  {-10, 2, 15},
+        {20, 145, 0},  {20, 115, 0},  {20, 105, 0}, {20, 90, 0},   {10, 95, 0},   {10, 50, 0},
+        {10, 8, 0},    {10, 2, -5},   {10, 2, 15},  {20, 88, 3},   {-20, 88, 3}};
+    memcpy(p, base, sizeof base);
+    if (arms_up) {
+        for (int s = 0; s < 2; s++) {
+            int el = s ? 13 : 4, fa = s ? 14 : 5, wr = s ? 15 : 6;
+            p[el * 3 + 1] = 175;
+            p[fa * 3 + 1] = 185;
+            p[wr * 3 + 1] = 200;
+        }
+    }
+    for (int j = 0; j < 23; j++) { p[j * 3 + 0] += (float)dx; p[j * 3 + 2] += (float)dz; }
+}
+
+TEST(kinetic_hand) {
+    /* every joint moves 4 cm/frame in x and 2 cm/frame in y at 25 fps: 1 m/s horizontal, 0.5 m/s vertical.
+     * KE_h = 1, KE_v = 0.25, EE = 0 */
+    enum { T = 10, J = 2 };
+    float pos[T * J * 3];
+    for (int t = 0; t < T; t++)
+        for (int j = 0; j < J; j++) {
+            pos[(t * J + j) * 3 + 0] = 4.0f * t + j;
+            pos[(t * J + j) * 3 + 1] = 2.0f * t;
+            pos[(t * J + j) * 3 + 2] = 7.0f;
+        }
+    double f[3 * J];
+    EXPECT(momu_kinetic_features(pos, T, J, 25.0, f, NULL) == MOMU_OK, "ok");
+    EXPECT(NEAR(f[0], 1.0, 1e-9) && NEAR(f[1], 0.25, 1e-9) && NEAR(f[2], 0.0, 1e-9), "%g %g %g", f[0], f[1], f[2]);
+    EXPECT(NEAR(f[3], 1.0, 1e-9), "joint 1 KE_h %g", f[3]);
+    /* free fall y = -½ g t², g = 980 cm/s²: the acceleration is g = 9.8 m/s² in every window */
+    for (int t = 0; t < T; t++)
+        for (int j = 0; j < J; j++) {
+            double tt = t / 25.0;
+            pos[(t * J + j) * 3 + 0] = 0;
+            pos[(t * J + j) * 3 + 1] = (float)(1000.0 - 0.5 * 980.0 * tt * tt);
+            pos[(t * J + j) * 3 + 2] = 0;
+        }
+    EXPECT(momu_kinetic_features(pos, T, J, 25.0, f, NULL) == MOMU_OK && NEAR(f[2], 9.8, 2e-3), "EE %g", f[2]);
+    EXPECT(momu_kinetic_features(pos, 2, J, 25.0, f, NULL) == MOMU_ERR_ARG, "two frames are too few");
+    pos[5] = NAN;
+    EXPECT(momu_kinetic_features(pos, T, J, 25.0, f, NULL) == MOMU_ERR_RANGE, "NaN rejected");
+}
+
+TEST(geometric_hand) {
+    enum { T = 4, J = 23 };
+    float pos[T * J * 3];
+    momu_eval_joints r;
+    momu_eval_joints_dwm(&r);
+    double f[MOMU_GEO_FEATURES];
+    /* standing still, arms down: every relation is false */
+    for (int t = 0; t < T; t++) dwm_pose(pos + t * J * 3, 0, 0, 0);
+    momu_err e = {0};
+    EXPECT(momu_geometric_features(pos, T, J, 25.0, &r, f, &e) == MOMU_OK, "%s", e.msg);
+    int n_nonzero = 0;
+    for (int i = 0; i < MOMU_GEO_FEATURES; i++) n_nonzero += f[i] != 0.0;
+    EXPECT(n_nonzero == 0, "%d relations hold for the neutral pose", n_nonzero);
+    /* arms up in 2 of 4 frames: hand above head / shoulder, elbow above shoulder = 0.5, hands near the head
+     * (|wrist - head centre| = sqrt(20² + 30²) = 36 > 30: no) */
+    dwm_pose(pos + 1 * J * 3, 1, 0, 0);
+    dwm_pose(pos + 2 * J * 3, 1, 0, 0);
+    EXPECT(momu_geometric_features(pos, T, J, 25.0, &r, f, NULL) == MOMU_OK, "ok");
+    EXPECT(f[0] == 0.5 && f[1] == 0.5 && f[2] == 0.5 && f[3] == 0.5 && f[12] == 0.5 && f[13] == 0.5,
+           "above head %g %g, above shoulder %g %g, elbow up %g %g", f[0], f[1], f[2], f[3], f[12], f[13]);
+    EXPECT(f[24] == 0 && f[10] == 0, "near head %g, elbow bent %g", f[24], f[10]);
+    /* travelling forward at 100 cm/s (> 3 hum/s = 90): root and both feet fast; hands not fast relative
+     * to the root */
+    for (int t = 0; t < T; t++) dwm_pose(pos + t * J * 3, 0, 0, 4.0 * t);
+    EXPECT(momu_geometric_features(pos, T, J, 25.0, &r, f, NULL) == MOMU_OK, "ok");
+    EXPECT(f[29] == 1 && f[32] == 1 && f[33] == 1 && f[30] == 0, "root %g feet %g %g hand %g", f[29], f[32],
+           f[33], f[30]);
+    /* left ankle moved 25 cm forward (toe and heel with it): left foot ahead (> 15 cm), not the right */
+    for (int t = 0; t < T; t++) {
+        dwm_pose(pos + t * J * 3, 0, 0, 0);
+        for (int j = 9; j <= 11; j++) pos[(t * J + j) * 3 + 2] += 25.0f;
+    }
+    EXPECT(momu_geometric_features(pos, T, J, 25.0, &r, f, NULL) == MOMU_OK && f[18] == 1 && f[19] == 0,
+           "foot ahead %g %g", f[18], f[19]);
+    momu_eval_joints bad = r;
+    bad.wrist[0] = 40;
+    EXPECT(momu_geometric_features(pos, T, J, 25.0, &bad, f, NULL) == MOMU_ERR_ARG, "joint index out of range");
+}
+
+TEST(joint_roles_by_name) {
+    const char *dwm[23] = {"head_L", "head_R", "spine", "shoulder_L", "elbow_L", "forearm_L", "wrist_L", "hip_L",
+                           "knee_L", "ankle_L", "heel_L", "toe_L", "shoulder_R", "elbow_R", "forearm_R",
+                           "wrist_R", "hip_R", "knee_R", "ankle_R", "heel_R", "toe_R", "hand_dir_R", "hand_dir_L"};
+    momu_eval_joints a, b;
+    momu_eval_joints_dwm(&a);
+    EXPECT(momu_eval_joints_from_names(dwm, 23, &b, NULL) == MOMU_OK && !memcmp(&a, &b, sizeof a),
+           "names of the DwM skeleton give the DwM roles");
+    const char *bvh[] = {"mixamorig:Hips", "Spine", "Head", "LeftArm", "LeftForeArm", "LeftHand", "RightArm",
+                         "RightForeArm", "RightHand", "LeftUpLeg", "LeftLeg", "LeftFoot", "LeftToeBase",
+                         "RightUpLeg", "RightLeg", "RightFoot", "RightToeBase"};
+    EXPECT(momu_eval_joints_from_names(bvh, 17, &b, NULL) == MOMU_OK, "BVH names");
+    EXPECT(b.root == 0 && b.head[0] == 2 && b.head[1] == 2 && b.wrist[1] == 8 && b.toe[0] == 12 && b.heel[0] == -1,
+           "root %d head %d wrist_R %d toe_L %d", b.root, b.head[0], b.wrist[1], b.toe[0]);
+    momu_err e = {0};
+    EXPECT(momu_eval_joints_from_names(bvh, 5, &b, &e) == MOMU_ERR_ARG && strstr(e.msg, "wrist_L"), "%s", e.msg);
+}
+
+TEST(foot_skate_hand) {
+    enum { T = 50, J = 23 };
+    float pos[T * J * 3];
+    int feet[] = {9, 10, 11, 18, 19, 20};
+    momu_foot_skate_result r;
+    /* standing still: all in contact, no speed */
+    for (int t = 0; t < T; t++) dwm_pose(pos + t * J * 3, 0, 0, 0);
+    EXPECT(momu_foot_skate(pos, T, J, 25.0, feet, 6, NULL, &r, NULL) == MOMU_OK, "ok");
+    EXPECT(r.skate_cm_s == 0 && r.contact_fraction == 1.0 && r.n_total == 6 * (T - 2), "skate %g contact %g",
+           r.skate_cm_s, r.contact_fraction);
+    /* the whole figure slides at 0.8 cm/frame = 20 cm/s along x on a floor rising 0.1 cm/frame (2.5 cm/s,
+     * below the vertical-speed gate): every point is in contact and skates at 20 cm/s */
+    for (int t = 0; t < T; t++) {
+        dwm_pose(pos + t * J * 3, 0, 0.8 * t, 0);
+        for (int j = 0; j < J; j++) pos[(t * J + j) * 3 + 1] += 0.1f * t;
+    }
+    EXPECT(momu_foot_skate(pos, T, J, 25.0, feet, 6, NULL, &r, NULL) == MOMU_OK, "ok");
+    EXPECT(NEAR(r.skate_cm_s, 20.0, 1e-3) && r.contact_fraction == 1.0, "skate %g contact %g", r.skate_cm_s,
+           r.contact_fraction);
+    /* the left foot swings forward in the air (40 cm up, 2 cm/frame in z) during frames 10..39 while the
+     * right foot stands: the swing is not contact; the right foot's 0 speed is all that counts */
+    for (int t = 0; t < T; t++) {
+        dwm_pose(pos + t * J * 3, 0, 0, 0);
+        if (t >= 10 && t < 40)
+            for (int j = 9; j <= 11; j++) {
+                pos[(t * J + j) * 3 + 1] += 40.0f;
+                pos[(t * J + j) * 3 + 2] += 2.0f * (float)(t - 10);
+            }
+    }
+    EXPECT(momu_foot_skate(pos, T, J, 25.0, feet, 6, NULL, &r, NULL) == MOMU_OK, "ok");
+    EXPECT(r.skate_cm_s == 0 && r.contact_fraction < 0.75 && r.contact_fraction > 0.6, "skate %g contact %g",
+           r.skate_cm_s, r.contact_fraction);
+    int bad_feet[] = {30};
+    EXPECT(momu_foot_skate(pos, T, J, 25.0, bad_feet, 1, NULL, &r, NULL) == MOMU_ERR_ARG, "bad foot index");
+}
+
 /* ---------------------------------------------------------------- time lists */
 
 static void write_text(const char *path, const char *text) {
@@ -175,6 +403,15 @@ int main(void) {
     RUN(loris_truncates_reference);
     RUN(loris_aggregate_hand);
     RUN(bas_hand);
+    RUN(sym_eig_reconstructs);
+    RUN(frechet_1d_by_hand);
+    RUN(frechet_closed_form);
+    RUN(frechet_identical_sets);
+    RUN(diversity_and_fid_div);
+    RUN(kinetic_hand);
+    RUN(geometric_hand);
+    RUN(joint_roles_by_name);
+    RUN(foot_skate_hand);
     RUN(read_times);
     return test_summary();
 }

@@ -72,6 +72,115 @@ double momu_bas(const double *music_beats, size_t n_music, const double *kin_bea
                 double sigma_s);
 
 /* ------------------------------------------------------------------------------------------------------
+ * Fréchet distance, normalisation, diversity (src/eval/fid.c). Feature sets are (n, d) row-major doubles.
+ *
+ * Fréchet distance of N(μ1,Σ1), N(μ2,Σ2): ‖μ1−μ2‖² + Tr(Σ1 + Σ2 − 2(Σ1Σ2)^{1/2}) (Heusel et al. 2017,
+ * Dowson & Landau 1982), computed in double with Tr((Σ1Σ2)^{1/2}) = Σ_i sqrt(max(0, λ_i(√Σ1 Σ2 √Σ1))),
+ * √Σ1 from a cyclic Jacobi eigen-decomposition: stable for singular (rank-deficient) covariances, where
+ * scipy.linalg.sqrtm needs an eps offset. The result is clamped at 0. */
+
+/* Symmetric eigen-decomposition by cyclic Jacobi rotations. a (d,d) is overwritten (its diagonal ends as
+ * the eigenvalues); evals (d) unsorted; evecs (d,d) row-major with eigenvector i in COLUMN i, or NULL. */
+momu_status momu_eval_sym_eig(double *a, size_t d, double *evals, double *evecs, momu_err *e);
+/* Mean (d) and unbiased covariance (d,d) (np.cov, ddof 1) of x (n,d); n >= 2. */
+momu_status momu_eval_gaussian(const double *x, size_t n, size_t d, double *mu, double *cov, momu_err *e);
+momu_status momu_frechet_distance(const double *mu1, const double *cov1, const double *mu2, const double *cov2,
+                                  size_t d, double *fid, momu_err *e);
+/* Fréchet distance of the Gaussians fitted to two sets (each n >= 2), no normalisation. */
+momu_status momu_frechet_features(const double *x1, size_t n1, const double *x2, size_t n2, size_t d,
+                                  double *fid, momu_err *e);
+
+/* Reference-set statistics for normalisation (Bailando metrics_new.py normalize(): mean and np.std with
+ * ddof 0 over the reference set, x' = (x − mean)/(std + 1e-10)). Deviation: a feature whose reference std
+ * is <= MOMU_EVAL_STD_MIN (constant over the reference set) gets std 1 (centred only), instead of a 1e10
+ * blow-up of any difference. */
+#define MOMU_EVAL_STD_MIN 1e-8
+momu_status momu_eval_norm_stats(const double *ref, size_t n, size_t d, double *mean, double *std, momu_err *e);
+void        momu_eval_normalise(double *x, size_t n, size_t d, const double *mean, const double *std);
+/* Mean pairwise Euclidean distance Σ_{i<j}‖x_i − x_j‖ / (n(n−1)/2) (Bailando calculate_avg_distance);
+ * NaN for n < 2 or non-finite input. */
+double      momu_diversity(const double *x, size_t n, size_t d);
+
+/* FID and diversities as Bailando reports them: both sets normalised with the reference statistics, then
+ * fid = Fréchet distance, div_ref / div_gen = diversity of each normalised set. */
+typedef struct {
+    size_t n_ref, n_gen, dim;
+    double fid, div_ref, div_gen;
+} momu_fid_result;
+momu_status momu_fid_div(const double *ref, size_t n_ref, const double *gen, size_t n_gen, size_t d,
+                         momu_fid_result *out, momu_err *e);
+
+/* ------------------------------------------------------------------------------------------------------
+ * Motion features for FID_k / FID_g (src/eval/motion_metrics.c). Positions (T, J, 3) cm, y up, at fps.
+ *
+ * Kinetic features (AIST++ extract_kinetic_features, used by Bailando): per joint j, in this order,
+ *   [3j+0] mean horizontal kinetic energy |v̄_xz|², [3j+1] mean vertical kinetic energy |v̄_y|²,
+ *   [3j+2] mean energy expenditure |ā|,
+ * v̄, ā averaged over a ±2-frame sliding window, positions in METRES and Δt = 1/fps (so the units match
+ * AIST++: m²/s², m/s²). The finite-difference acceleration is the correct one (fairmotion's has a
+ * misplaced parenthesis), so values are not bit-comparable with published AIST++ numbers. feat: 3·J
+ * doubles. T >= 3. */
+#define MOMU_KINETIC_PER_JOINT 3
+momu_status momu_kinetic_features(const float *pos, size_t T, size_t J, double fps, double *feat, momu_err *e);
+
+/* Joint roles used by the geometric features and foot skating; -1 = absent. head[0], head[1] may be the
+ * same joint (one head joint). Sides: [0] left, [1] right. heel, toe and root are optional. */
+typedef struct {
+    int head[2], root;
+    int shoulder[2], elbow[2], wrist[2], hip[2], knee[2], ankle[2], heel[2], toe[2];
+} momu_eval_joints;
+/* Dance-with-Melody 23 points (dataset skeleton.tsv): head 0/1, root 2 (spine), shoulders 3/12, elbows
+ * 4/13, wrists 6/15, hips 7/16, knees 8/17, ankles 9/18, heels 10/19, toes 11/20. */
+void momu_eval_joints_dwm(momu_eval_joints *r);
+/* By joint name, case-insensitive, ignoring a "prefix:" (Mixamo): DwM names first, then common BVH
+ * (LeftArm/LeftForeArm/LeftHand/LeftUpLeg/LeftLeg/LeftFoot/LeftToeBase, Hips, Head) and SMPL-style names
+ * (left_shoulder ...). Fails naming the first required role it cannot find. */
+momu_status momu_eval_joints_from_names(const char *const *names, size_t J, momu_eval_joints *r, momu_err *e);
+
+/* Geometric features: MOMU_GEO_FEATURES boolean pose relations per frame, averaged over the frames (so
+ * each is the fraction of frames where it holds, in [0,1]), in the spirit of AIST++/Bailando's manual
+ * features (Müller et al. 2005), re-defined for the DwM skeleton. Length unit `hum` = the clip's mean
+ * upper-arm (shoulder→elbow) length; forward axis = the horizontal mean heel→toe direction (independent of
+ * the handedness of the coordinates); lateral axis = the horizontal shoulder line L→R; neck = mid-shoulders;
+ * head = mid of the head points. The relations (names from momu_geo_feature_name(i)), L then R:
+ *   0,1 wrist above head centre          2,3 wrist above its shoulder
+ *   4,5 wrist > 0.5 hum in front of neck 6,7 wrist > 0.2 hum behind neck      8,9 wrist > 1.5 hum to the side
+ *   10,11 elbow angle < 110°             12,13 elbow above its shoulder       14,15 knee angle < 150°
+ *   16,17 foot's lowest point > 0.3 hum above the other foot's               18,19 ankle > 0.5 hum ahead of the other
+ *   20 ankles > 2 hum apart (horizontal) 21 feet crossed (left ankle to the right of the right one)
+ *   22 wrists > 3 hum apart              23 wrists < 0.7 hum apart            24,25 wrist < 1 hum from head
+ *   26 neck-root line > 25° from vertical 27 shoulder line > 25° from hip line (twist)
+ *   28 head above lower ankle < 0.8 × its clip mean (crouched)               29 root horizontal speed > 3 hum/s
+ *   30,31 wrist speed relative to root > 4 hum/s                             32,33 ankle speed > 3 hum/s
+ *   34 head line > 30° from the shoulder line (head turned; 0 with one head joint)
+ * feat: MOMU_GEO_FEATURES doubles. T >= 2. */
+#define MOMU_GEO_FEATURES 35
+const char *momu_geo_feature_name(size_t i);
+momu_status momu_geometric_features(const float *pos, size_t T, size_t J, double fps, const momu_eval_joints *r,
+                                    double *feat, momu_err *e);
+
+/* Foot skating: mean horizontal speed (cm/s) of the given foot points over the frames where they are in
+ * contact. Floor(t) = minimum over ±floor_window_s of the lowest foot point (a running floor: DwM's height
+ * drifts); a point's rest height = the rest_percentile quantile of its height above that floor over the
+ * clip; contact at frame t iff height - rest < height_cm AND |vertical speed| < vspeed_cm_s. Speeds by
+ * central differences (frames 1..T-2). Pooled over points and frames. DwM foot points: ankles 9/18, heels
+ * 10/19, toes 11/20. */
+typedef struct {
+    double height_cm;       /* default 3 */
+    double vspeed_cm_s;     /* default 15 */
+    double floor_window_s;  /* default 1 (±1 s) */
+    double rest_percentile; /* default 0.05 */
+} momu_foot_skate_opts;
+void momu_foot_skate_opts_default(momu_foot_skate_opts *o);
+typedef struct {
+    double skate_cm_s;        /* mean horizontal speed in contact (0 when never in contact) */
+    double contact_fraction;  /* n_contact / n_total */
+    size_t n_contact, n_total;
+} momu_foot_skate_result;
+momu_status momu_foot_skate(const float *pos, size_t T, size_t J, double fps, const int *foot, size_t n_foot,
+                            const momu_foot_skate_opts *opts, momu_foot_skate_result *out, momu_err *e);
+
+/* ------------------------------------------------------------------------------------------------------
  * Time lists on disk: one time in seconds per line (the first whitespace/tab-separated field of each line);
  * blank lines and lines starting with '#' are skipped, and so is a first line whose first field is not a
  * number (a header such as "time"). Any later line whose first field is not a finite number is an
