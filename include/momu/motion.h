@@ -79,6 +79,15 @@ momu_status momu_motion_copy(momu_motion *dst, const momu_motion *src, momu_err 
 /* Rejects T == 0, J == 0, fps <= 0 or non-finite, NaN/Inf positions; `what` names the source. */
 momu_status momu_motion_check(const momu_motion *m, const char *what, momu_err *e);
 
+/* ---- BVH details (src/motion/bvh.c) ----------------------------------------------------------- */
+/* Reads every joint of a BVH file (End Sites as "<parent>_end", virtual joints kept), no DwM mapping. */
+momu_status momu_bvh_load_raw(const char *path, momu_motion *m, momu_err *e);
+/* Euler angles of three rotation channels, axes 0 x, 1 y, 2 z, e.g. "Zrotation Xrotation Yrotation" is
+ * order {2, 0, 1}: R = R_z(d0) R_x(d1) R_y(d2) (intrinsic, column vectors), degrees, R row-major 3x3. */
+void momu_euler_to_matrix(const int order[3], const double deg[3], double r[9]);
+/* Inverse of the above (middle angle in [-90, 90]; at gimbal lock the last angle is 0). */
+void momu_euler_from_matrix(const int order[3], const double r[9], double deg[3]);
+
 /* ---- time ---------------------------------------------------------------------------------------- */
 /* Linear interpolation in time. Output frame i (i = 0..n_out-1) samples the input at input time
  *   t_i = time_scale * (offset_s + i / out_fps)   seconds, i.e. at input frame index t_i * in->fps;
