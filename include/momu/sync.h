@@ -31,6 +31,7 @@ extern "C" {
 
 #define MOMU_SYNC_RATE 50.0            /* Hz: the common envelope clock */
 #define MOMU_SYNC_SCORE_MAX_LAG_S 0.12 /* DESIGN.md §5: the sync score's lag window */
+#define MOMU_SYNC_N_RANDOM 500         /* random alignments behind rand_mean / rand_p99 */
 
 /* Music envelope at `rate` Hz from a log-mel spectrogram (n_frames, n_bands) row-major at `fps` frames/s.
  * *env is malloc'ed (free()), *n_env = floor(n_frames / fps * rate). Rejects NaN/Inf. */
@@ -56,6 +57,11 @@ double momu_sync_corr_at_lag(const float *a, size_t n_a, const float *b, size_t 
 double momu_sync_score(const float *music_env, size_t n_music, const float *motion_env, size_t n_motion,
                        double rate, double max_lag_s, double *best_lag_s);
 
+/* The sync score after re-timing the motion envelope with (scale, offset_s) onto the music clock, over the
+ * span the re-timed motion covers. NAN if out of memory. */
+double momu_sync_score_aligned(const float *music_env, size_t n_music, const float *motion_env, size_t n_motion,
+                               double rate, double scale, double offset_s);
+
 typedef struct {
     double scale_min, scale_max;  /* searched time scales (default 0.96 .. 1.04) */
     double scale_step;            /* coarse grid step (default 0.002); refined to step/10 around the best */
@@ -76,6 +82,9 @@ typedef struct {
     double null_max;
     double z;                     /* (corr - null_mean) / null_std */
     double percentile;            /* % of null searches whose best correlation is below corr */
+    double rand_mean, rand_p99;   /* correlation at the found (scale, offset) with the music circularly shifted
+                                     by MOMU_SYNC_N_RANDOM seeded random amounts: the level of a RANDOM
+                                     alignment, without search (the issue's "99th percentile ~0.08") */
 } momu_sync_alignment;
 
 /* Searches scale and offset maximising the correlation between the conditioned music envelope and the

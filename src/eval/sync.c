@@ -93,6 +93,11 @@ void momu_sync_condition(float *env, size_t n, double rate) {
     for (size_t i = 0; i < n; i++) env[i] = sd > 0 ? (float)((env[i] - mean) / sd) : 0.0f;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static momu_status check_finite(const float *x, size_t n, const char *what, momu_err *e) {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i])) return momu_fail(e, MOMU_ERR_RANGE, "%s: non-finite value at index %zu", what, i);
@@ -210,6 +215,20 @@ void momu_sync_retime(float *out, size_t n_out, const float *env, size_t n_env, 
     }
 }
 
+double momu_sync_score_aligned(const float *music_env, size_t n_music, const float *motion_env, size_t n_motion,
+                               double rate, double scale, double offset_s) {
+    float *ret = malloc((n_music ? n_music : 1) * sizeof(float));
+    if (!ret) return NAN;
+    momu_sync_retime(ret, n_music, motion_env, n_motion, rate, scale, offset_s);
+    /* only where the re-timed motion covers the music: outside it the zeros would dilute the correlation */
+    size_t lo = 0, hi = n_music;
+    while (lo < n_music && scale * ((double)lo / rate) + offset_s < 0) lo++;
+    while (hi > lo && (scale * ((double)(hi - 1) / rate) + offset_s) * rate > (double)(n_motion - 1)) hi--;
+    double s = momu_sync_score(music_env + lo, hi - lo, ret + lo, hi - lo, rate, MOMU_SYNC_SCORE_MAX_LAG_S, NULL);
+    free(ret);
+    return s;
+}
+
 void momu_sync_align_opts_default(momu_sync_align_opts *o) {
     o->scale_min = 0.96;
     o->scale_max = 1.04;
@@ -298,9 +317,8 @@ momu_status momu_sync_align(const float *music_env, size_t n_music, const float 
     float *scratch = momu_malloc_array(scratch_n, sizeof(float), e);
     sync_best *slots = momu_malloc_array(n_slots, sizeof(sync_best), e);
     float *shifted = momu_malloc_array(n_music, sizeof(float), e);
-    float *ret = momu_malloc_array(n_music, sizeof(float), e);
-    if (!scratch || !slots || !shifted || !ret) {
-        free(scratch); free(slots); free(shifted); free(ret);
+    if (!scratch || !slots || !shifted) {
+        free(scratch); free(slots); free(shifted);
         return MOMU_ERR_OOM;
     }
     sync_best best = search_all(music_env, n_music, motion_env, n_motion, rate, &o, scratch, g_len, slots, n_coarse);
@@ -308,12 +326,8 @@ momu_status momu_sync_align(const float *music_env, size_t n_music, const float 
     out->offset_s = best.offset_s;
     out->corr = best.corr;
     out->corr_before = momu_sync_score(music_env, n_music, motion_env, n_motion, rate, MOMU_SYNC_SCORE_MAX_LAG_S, NULL);
-    /* score after: motion re-timed onto the music clock, only where it covers the music */
-    momu_sync_retime(ret, n_music, motion_env, n_motion, rate, best.scale, best.offset_s);
-    size_t lo = 0, hi = n_music;
-    while (lo < n_music && best.scale * ((double)lo / rate) + best.offset_s < 0) lo++;
-    while (hi > lo && (best.scale * ((double)(hi - 1) / rate) + best.offset_s) * rate > (double)(n_motion - 1)) hi--;
-    out->score_after = momu_sync_score(music_env + lo, hi - lo, ret + lo, hi - lo, rate, MOMU_SYNC_SCORE_MAX_LAG_S, NULL);
+    out->score_after = momu_sync_score_aligned(music_env, n_music, motion_env, n_motion, rate, best.scale,
+                                               best.offset_s);
 
     /* null: the same search with the music circularly shifted by a seeded random amount */
     momu_rng rng;
@@ -341,9 +355,31 @@ momu_status momu_sync_align(const float *music_env, size_t n_music, const float 
         out->z = out->null_std > 0 ? (best.corr - m) / out->null_std : 0.0;
         out->percentile = 100.0 * (double)below / (double)o.n_null;
     }
+    /* random-alignment level: the motion re-timed with the found (scale, offset), the music shifted */
+    float *own = momu_malloc_array(n_music, sizeof(float), e);
+    double *rc = momu_malloc_array(MOMU_SYNC_N_RANDOM, sizeof(double), e);
+    if (own && rc) {
+        momu_sync_retime(own, n_music, motion_env, n_motion, rate, best.scale, best.offset_s);
+        size_t lo = 0, hi = n_music;
+        while (lo < n_music && best.scale * ((double)lo / rate) + best.offset_s < 0) lo++;
+        while (hi > lo && (best.scale * ((double)(hi - 1) / rate) + best.offset_s) * rate > (double)(n_motion - 1)) hi--;
+        momu_rng_seed(&rng, o.seed ^ 0x9e3779b97f4a7c15ULL);
+        double acc = 0;
+        for (size_t k = 0; k < MOMU_SYNC_N_RANDOM; k++) {
+            size_t span = n_music - 2 * min_shift;
+            size_t sh = min_shift + momu_rng_below(&rng, span ? span : 1);
+            for (size_t i = 0; i < n_music; i++) shifted[i] = music_env[(i + sh) % n_music];
+            rc[k] = momu_sync_corr_at_lag(shifted + lo, hi - lo, own + lo, hi - lo, 0, rate);
+            acc += rc[k];
+        }
+        qsort(rc, MOMU_SYNC_N_RANDOM, sizeof(double), cmp_double);
+        out->rand_mean = acc / MOMU_SYNC_N_RANDOM;
+        out->rand_p99 = rc[(size_t)floor(0.99 * (MOMU_SYNC_N_RANDOM - 1))];
+    }
+    free(own);
+    free(rc);
     free(scratch);
     free(slots);
     free(shifted);
-    free(ret);
     return MOMU_OK;
 }
