@@ -2,7 +2,7 @@
  *
  * A pure loop over the flat buffers of nn_params (STYLE.md §11), decay mask from the tensor table.
  *
- *   adamw_config c; adamw_config_default(&c); c.lr = 3e-4f; c.warmup_steps = 100; c.total_steps = 5000;
+ *   adamw_config c; adamw_config_default(&c); c.lr = 3e-4; c.warmup_steps = 100; c.total_steps = 5000;
  *   nn_optim o; optim_init(&o, &c);
  *   for (...) { nn_params_zero_grads(&p); forward; backward; optim_step(&o, &p, loss); }
  */
@@ -20,14 +20,16 @@ extern "C" {
 #endif
 
 typedef struct {
-    float  lr;             /* peak learning rate */
-    float  beta1, beta2, eps;
-    float  weight_decay;   /* decoupled (AdamW), applied only to tensors whose spec has decay = 1 */
-    float  clip_norm;      /* global L2 gradient-norm clip; <= 0: no clipping */
-    float  ema_decay;      /* EMA of the weights: ema = d*ema + (1-d)*param; 0: off */
+    /* doubles, as torch keeps its hyperparameters in Python floats: 1 - beta2 must be 1 - 0.999 computed in
+     * double (then rounded to float by the tensor op), not 1 - 0.999f, or v drifts by 1e-5 relative */
+    double lr;             /* peak learning rate */
+    double beta1, beta2, eps;
+    double weight_decay;   /* decoupled (AdamW), applied only to tensors whose spec has decay = 1 */
+    double clip_norm;      /* global L2 gradient-norm clip; <= 0: no clipping */
+    double ema_decay;      /* EMA of the weights: ema = d*ema + (1-d)*param; 0: off */
     size_t warmup_steps;   /* linear warm-up over this many steps (0: none) */
     size_t total_steps;    /* cosine decay from lr to lr_min over [warmup, total); 0: constant after warm-up */
-    float  lr_min;         /* final learning rate of the cosine decay */
+    double lr_min;         /* final learning rate of the cosine decay */
 } adamw_config;
 
 /* torch.optim.AdamW defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2; no clip, no EMA,
@@ -39,7 +41,7 @@ typedef struct {
     size_t step;             /* steps applied so far; the next step uses t = step + 1 for bias correction */
     size_t n_skipped;        /* steps skipped by the NaN/Inf guard */
     double last_grad_norm;   /* pre-clip global norm of the last optim_step call (NaN if it was not finite) */
-    float  last_lr;          /* lr used by the last applied step */
+    double last_lr;          /* lr used by the last applied step */
 } nn_optim;
 
 void optim_init(nn_optim *o, const adamw_config *c);
@@ -49,7 +51,7 @@ void optim_init(nn_optim *o, const adamw_config *c);
  *   total_steps == 0:         lr
  *   otherwise (p = (step - warmup) / (total - warmup), clamped to [0, 1]):
  *                             lr_min + 0.5 (lr - lr_min)(1 + cos(pi p)) */
-float lr_schedule(const adamw_config *c, size_t step);
+double lr_schedule(const adamw_config *c, size_t step);
 
 /* Global L2 norm of g[0..n), accumulated in double in fixed chunks summed in a fixed order, so the result
  * is bit-identical for any number of OpenMP threads. */

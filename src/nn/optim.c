@@ -8,11 +8,11 @@
 void adamw_config_default(adamw_config *c) {
     memset(c, 0, sizeof *c);
     /* torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2) */
-    c->lr = 1e-3f;
-    c->beta1 = 0.9f;
-    c->beta2 = 0.999f;
-    c->eps = 1e-8f;
-    c->weight_decay = 1e-2f;
+    c->lr = 1e-3;
+    c->beta1 = 0.9;
+    c->beta2 = 0.999;
+    c->eps = 1e-8;
+    c->weight_decay = 1e-2;
 }
 
 void optim_init(nn_optim *o, const adamw_config *c) {
@@ -20,15 +20,15 @@ void optim_init(nn_optim *o, const adamw_config *c) {
     o->cfg = *c;
 }
 
-float lr_schedule(const adamw_config *c, size_t step) {
+double lr_schedule(const adamw_config *c, size_t step) {
     /* nanoGPT / llm.c get_lr: linear warm-up, then cosine decay to lr_min, then constant lr_min */
-    if (step < c->warmup_steps) return c->lr * (float)((double)(step + 1) / (double)c->warmup_steps);
+    if (step < c->warmup_steps) return c->lr * (double)(step + 1) / (double)c->warmup_steps;
     if (c->total_steps == 0) return c->lr;
     if (c->total_steps <= c->warmup_steps) return c->lr_min;
     double p = (double)(step - c->warmup_steps) / (double)(c->total_steps - c->warmup_steps);
     if (p > 1.0) p = 1.0;
     double coeff = 0.5 * (1.0 + cos(3.14159265358979323846 * p));
-    return (float)((double)c->lr_min + coeff * ((double)c->lr - (double)c->lr_min));
+    return c->lr_min + coeff * (c->lr - c->lr_min);
 }
 
 /* At most 256 chunks whose size depends only on n, each summed sequentially in double, then the partial
@@ -86,8 +86,8 @@ int optim_step(nn_optim *o, nn_params *p, float loss) {
                  o->n_skipped);
         return 0;
     }
-    if (c->clip_norm > 0.0f) {
-        double coef = (double)c->clip_norm / (norm + 1e-6);
+    if (c->clip_norm > 0.0) {
+        double coef = c->clip_norm / (norm + 1e-6);
         if (coef < 1.0) {
             float cf = (float)coef;
             float *g = p->grads;
@@ -96,7 +96,7 @@ int optim_step(nn_optim *o, nn_params *p, float loss) {
             for (size_t i = 0; i < n; i++) g[i] *= cf;
         }
     }
-    float lr = lr_schedule(c, o->step);
+    double lr = lr_schedule(c, o->step);
     o->last_lr = lr;
     o->step++;
     /* torch.optim.AdamW (torch/optim/adamw.py, _single_tensor_adamw), step t:
@@ -106,13 +106,13 @@ int optim_step(nn_optim *o, nn_params *p, float loss) {
      *   step_size = lr / (1 - beta1 ** t);  bias_correction2_sqrt = sqrt(1 - beta2 ** t)
      *   denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
      *   param.addcdiv_(exp_avg, denom, value=-step_size)
-     * Python scalars are doubles; the tensor ops round them to float, as here. */
+     * The scalars are Python doubles, rounded to float where they meet a float tensor, as here. */
     double t = (double)o->step;
-    float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-    float omb1 = (float)(1.0 - (double)b1), omb2 = (float)(1.0 - (double)b2);
-    float step_size = (float)((double)lr / (1.0 - pow((double)b1, t)));
-    float bc2_sqrt = (float)sqrt(1.0 - pow((double)b2, t));
-    float decay_mul = (float)(1.0 - (double)lr * (double)c->weight_decay);
+    float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
+    float omb1 = (float)(1.0 - c->beta1), omb2 = (float)(1.0 - c->beta2);
+    float step_size = (float)(lr / (1.0 - pow(c->beta1, t)));
+    float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, t));
+    float decay_mul = (float)(1.0 - lr * c->weight_decay);
     for (int id = 0; id < tab->n; id++) {
         const tensor_spec *s = &tab->t[id];
         float *w = p->params + s->offset, *g = p->grads + s->offset;
@@ -131,8 +131,8 @@ int optim_step(nn_optim *o, nn_params *p, float loss) {
             w[i] = wi - step_size * (mi / denom);
         }
     }
-    if (p->ema && c->ema_decay > 0.0f) {
-        float d = c->ema_decay, omd = (float)(1.0 - (double)c->ema_decay);
+    if (p->ema && c->ema_decay > 0.0) {
+        float d = (float)c->ema_decay, omd = (float)(1.0 - c->ema_decay);
         float *ema = p->ema;
         const float *w = p->params;
         size_t n = p->total;

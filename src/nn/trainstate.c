@@ -21,8 +21,8 @@ static void adamw_config_str(const adamw_config *c, char *buf, size_t n) {
              "{\"lr\": \"%a\", \"beta1\": \"%a\", \"beta2\": \"%a\", \"eps\": \"%a\", \"weight_decay\": \"%a\", "
              "\"clip_norm\": \"%a\", \"ema_decay\": \"%a\", \"warmup_steps\": %zu, \"total_steps\": %zu, "
              "\"lr_min\": \"%a\"}",
-             (double)c->lr, (double)c->beta1, (double)c->beta2, (double)c->eps, (double)c->weight_decay,
-             (double)c->clip_norm, (double)c->ema_decay, c->warmup_steps, c->total_steps, (double)c->lr_min);
+             c->lr, c->beta1, c->beta2, c->eps, c->weight_decay, c->clip_norm, c->ema_decay, c->warmup_steps,
+             c->total_steps, c->lr_min);
 }
 
 momu_status trainstate_save(const char *path, const nn_params *p, const nn_optim *o, const trainstate_extra *x,
