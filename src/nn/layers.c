@@ -511,13 +511,13 @@ void nn_gelu_tanh_backward(float *dx, const float *dy, const float *x, size_t n)
 }
 void nn_gelu_erf_forward(float *y, const float *x, size_t n) {
     NN_OMP_FOR(n)
-    for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.7071067811865476f));
+    for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * erfcf(-x[i] * 0.7071067811865476f);   /* = 0.5 x (1 + erf), without cancellation */
 }
 void nn_gelu_erf_backward(float *dx, const float *dy, const float *x, size_t n) {
     NN_OMP_FOR(n)
     for (size_t i = 0; i < n; i++) {
         float xv = x[i];
-        float d = 0.5f * (1.0f + erff(xv * 0.7071067811865476f)) + xv * nn_expf(-0.5f * xv * xv) * 0.3989422804014327f;
+        float d = 0.5f * erfcf(-xv * 0.7071067811865476f) + xv * nn_expf(-0.5f * xv * xv) * 0.3989422804014327f;
         dx[i] += dy[i] * d;
     }
 }
