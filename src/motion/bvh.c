@@ -21,7 +21,7 @@
  * (forward-kinematics) parent positions so that bone-length changes of real data do not accumulate:
  *   one child: the minimal swing turning the parent-rotated rest direction onto the target direction;
  *   several children: the rotation best aligning rest to target directions (Horn 1987 quaternion method,
- *   the least-squares optimum, as Kabsch/SVD), with a tiny pull (1e-3) toward the parent's rotation that
+ *   the least-squares optimum, as Kabsch/SVD), with a tiny pull (1e-7) toward the parent's rotation that
  *   only decides the twist when the children are collinear.
  * Leaves are written as JOINTs with zero rotation plus an End Site (so that every point is a bone head in
  * Blender), except a leaf named "*_end" that is its parent's only child, which is written as an End Site.
@@ -709,7 +709,7 @@ static momu_status plan_rest(bvh_plan *p, const momu_motion *m, momu_err *e) {
                     for (int a = 0; a < 3; a++)
                         for (int b = 0; b < 3; b++) S[a * 3 + b] += tpl[k * 3 + a] * u[k * 3 + b];
                 }
-                for (int c = 0; c < 3; c++) S[c * 4] += 1e-6; /* keep R near identity if degenerate */
+                for (int c = 0; c < 3; c++) S[c * 4] += 1e-9; /* keep R near identity if degenerate */
                 m3_horn(R, S);                                 /* R tpl ~ u */
                 for (int k = 0; k < nk; k++) {
                     double w[3];
@@ -730,7 +730,7 @@ static momu_status plan_rest(bvh_plan *p, const momu_motion *m, momu_err *e) {
         for (int k = 0; k < nk; k++)
             for (int a = 0; a < 3; a++)
                 for (int b = 0; b < 3; b++) S[a * 3 + b] += tpl[k * 3 + a] * p->canon[(size_t)kids[k] * 3 + b];
-        for (int c = 0; c < 3; c++) S[c * 4] += 1e-6;
+        for (int c = 0; c < 3; c++) S[c * 4] += 1e-9;
         m3_horn(R, S);
         for (int k = 0; k < nk; k++) m3_vec(p->dir + (size_t)kids[k] * 3, R, tpl + k * 3);
         free(tpl); free(acc); free(u);
@@ -837,8 +837,8 @@ momu_status motion_bvh_write(const char *path, const momu_motion *m, momu_err *e
                 m3_swing(sw, ra, b1);
                 m3_mul(g, sw, ref);
             } else {
-                for (int u = 0; u < 3; u++) /* + 1e-3 * sum_k e_k (ref e_k)^T = 1e-3 ref^T */
-                    for (int v = 0; v < 3; v++) S[u * 3 + v] += 1e-3 * ref[v * 3 + u];
+                for (int u = 0; u < 3; u++) /* + 1e-7 * sum_k e_k (ref e_k)^T = 1e-7 ref^T */
+                    for (int v = 0; v < 3; v++) S[u * 3 + v] += 1e-7 * ref[v * 3 + u];
                 m3_horn(g, S);
             }
             if (par < 0) memcpy(Groot_prev, g, sizeof Groot_prev);
