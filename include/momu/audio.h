@@ -80,7 +80,8 @@ momu_status momu_audio_load_native(const char *path, float **samples, size_t *n,
  * sr_in == sr_out copies. *y is malloc'd. */
 momu_status momu_resample(const float *x, size_t n, unsigned sr_in, unsigned sr_out, float **y, size_t *n_out,
                           momu_err *e);
-/* 16-bit PCM mono WAV, written atomically. Samples are clipped to [-1, 1]; non-finite samples are an error. */
+/* 16-bit PCM mono WAV, written atomically: round(x * 32768) clipped to [-32768, 32767] (the exact inverse of
+ * reading int16 / 32768); non-finite samples are an error. */
 momu_status momu_audio_write_wav(const char *path, const float *x, size_t n, unsigned sr, momu_err *e);
 
 /* ---- spectra ------------------------------------------------------------------------------------------ */

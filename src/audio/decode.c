@@ -227,9 +227,10 @@ momu_status momu_audio_write_wav(const char *path, const float *x, size_t n, uns
     unsigned char buf[8192];
     size_t fill = 0;
     for (size_t i = 0; i < n; i++) {
-        /* libsndfile's float->PCM16 convention: scale by 32767 after clipping to [-1, 1], round to nearest */
-        double v = x[i] > 1.0f ? 1.0 : x[i] < -1.0f ? -1.0 : (double)x[i];
-        long s = lrint(v * 32767.0);
+        /* scale 32768 (the inverse of libsndfile's and numpy's int16 / 32768 on reading, so a read-write
+         * round trip is exact), round to nearest, clip to [-32768, 32767] */
+        long s = lrint((double)x[i] * 32768.0);
+        s = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
         put_u16(buf + fill, (uint16_t)(int16_t)s);
         fill += 2;
         if (fill == sizeof buf) { fwrite(buf, 1, fill, a.f); fill = 0; }
