@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "momu/audio.h"
 #include "momu/eval.h"
+#include "momu/motion.h"
 #include "momu/rng.h"
 #include "test.h"
 
+#define M_PI_LOCAL 3.14159265358979323846
 #define NEAR(a, b, tol) (fabs((double)(a) - (double)(b)) <= (tol))
 
 /* ---------------------------------------------------------------- beat F-measure */
@@ -394,6 +397,160 @@ TEST(read_times) {
     EXPECT(momu_eval_read_times(path, &t, &n, NULL) == MOMU_ERR_IO, "missing file");
 }
 
+/* ---------------------------------------------------------------- sanity: beats on beats vs half a beat off */
+
+/* Two joints swinging x = A cos(π (t - shift) / P): the speed is 0 at t = shift + kP, so the kinematic
+ * beats (local minima of speed) sit every P seconds starting at `shift`. */
+static void swing_motion(momu_motion *m, size_t T, double fps, double period, double shift) {
+    momu_motion_alloc(m, T, 2, (float)fps, NULL);
+    for (size_t t = 0; t < T; t++)
+        for (size_t j = 0; j < 2; j++) {
+            double x = 30.0 * cos(M_PI_LOCAL * ((double)t / fps - shift) / period);
+            m->pos[(t * 2 + j) * 3 + 0] = (float)(x + 10.0 * (double)j);
+            m->pos[(t * 2 + j) * 3 + 1] = (float)(100.0 + 50.0 * (double)j);
+            m->pos[(t * 2 + j) * 3 + 2] = 0.0f;
+        }
+}
+
+TEST(sanity_beats_on_beats) {
+    const double fps = 25.0, P = 0.48, dur = 12.0;
+    size_t T = (size_t)(dur * fps);
+    double music[64];
+    size_t nm = 0;
+    /* the music's beats, 125 BPM. The phase 0.013 s keeps the speed samples, taken between frames, from
+     * meeting a minimum symmetrically (two equal samples are no strict minimum, as in scipy). */
+    const double ph = 0.013;
+    for (double t = P + ph; t < dur - 0.3; t += P) music[nm++] = t;
+    double bas[2], f[2];
+    for (int k = 0; k < 2; k++) {
+        momu_motion m = {0};
+        swing_motion(&m, T, fps, P, ph + (k ? P / 2 : 0.0));
+        double *kin = NULL;
+        size_t nk = 0;
+        momu_err e = {0};
+        EXPECT(momu_motion_beats_speed(&m, &kin, &nk, &e) == MOMU_OK && nk > 10, "%s; %zu beats", e.msg, nk);
+        bas[k] = momu_bas(music, nm, kin, nk, MOMU_BAS_SIGMA_S);
+        f[k] = momu_beat_fmeasure(music, nm, kin, nk, MOMU_BEAT_FMEASURE_TOL_S, NULL, NULL);
+        free(kin);
+        momu_motion_free(&m);
+    }
+    /* on the beat: every kinematic beat within half a frame (20 ms, Bailando's i/fps indexing of the speed
+     * between frames i and i+1) of a music beat: BAS >= exp(-0.02²/0.02) = 0.98 and F near 1.
+     * Half a beat off: d = 0.24 s, BAS = exp(-0.0576/0.02) = 0.056, F = 0. */
+    printf("  info: swing on the beat BAS %.4f F %.3f; half a beat off BAS %.4f F %.3f\n", bas[0], f[0], bas[1], f[1]);
+    EXPECT(bas[0] > 0.95 && f[0] > 0.9, "on the beat: BAS %g F %g", bas[0], f[0]);
+    EXPECT(bas[1] < 0.15 && f[1] < 0.1, "half a beat off: BAS %g F %g", bas[1], f[1]);
+}
+
+/* End to end through files: a click track at 2 beats/s (16 kHz WAV) and a swinging DwM figure whose wrists
+ * stop on the clicks, against the same figure half a beat late. */
+static void write_clicks(const char *path, double dur, double period) {
+    size_t n = (size_t)(dur * 16000);
+    float *x = calloc(n, sizeof *x);
+    for (double t = period; t < dur; t += period) {
+        size_t i0 = (size_t)(t * 16000);
+        for (size_t i = 0; i < 800 && i0 + i < n; i++)
+            x[i0 + i] = (float)(0.8 * exp(-(double)i / 120.0) * sin(2 * M_PI_LOCAL * 1000.0 * (double)i / 16000.0));
+    }
+    momu_audio_write_wav(path, x, n, 16000, NULL);
+    free(x);
+}
+
+static void write_dancer(const char *path, double dur, double period, double shift) {
+    const double fps = 25.0;
+    size_t T = (size_t)(dur * fps);
+    momu_motion m = {0};
+    momu_motion_alloc(&m, T, 23, (float)fps, NULL);
+    for (size_t t = 0; t < T; t++) {
+        float *p = m.pos + t * 23 * 3;
+        dwm_pose(p, 0, 0, 0);
+        double a = cos(M_PI_LOCAL * ((double)t / fps - shift) / period);
+        for (int j = 0; j < 23; j++) {
+            p[j * 3 + 1] += (float)(6.0 * a);              /* the whole body bobs up and down */
+            if (j == 6 || j == 15 || j == 5 || j == 14) p[j * 3 + 2] += (float)(25.0 * a); /* arms swing */
+        }
+    }
+    momu_motion_save(path, &m, NULL);
+    momu_motion_free(&m);
+}
+
+TEST(sanity_pair_files) {
+    char wav[600], on[600], off[600];
+    snprintf(wav, sizeof wav, "%s/clicks.wav", test_tmpdir());
+    snprintf(on, sizeof on, "%s/on.npy", test_tmpdir());
+    snprintf(off, sizeof off, "%s/off.npy", test_tmpdir());
+    const double dur = 12.0, P = 0.5;
+    write_clicks(wav, dur, P);
+    write_dancer(on, dur, P, 0.013);          /* phase: see sanity_beats_on_beats */
+    write_dancer(off, dur, P, 0.013 + P / 2);
+    momu_eval_opts o;
+    momu_eval_opts_default(&o);
+    momu_eval_pair pairs[2] = {{"on", wav, on, wav, off}, {"off", wav, off, wav, on}};
+    momu_eval_pair_result r[2];
+    momu_err e = {0};
+    for (int k = 0; k < 2; k++) EXPECT(momu_eval_pair_run(&pairs[k], &o, &r[k], &e) == MOMU_OK, "%s", e.msg);
+    if (e.status) return;
+    EXPECT(r[0].n_frames == 300 && r[0].fps == 25.0 && NEAR(r[0].music_s, 12.0, 1e-9), "T %zu fps %g music %g s",
+           r[0].n_frames, r[0].fps, r[0].music_s);
+    EXPECT(NEAR(r[0].bpm, 120.0, 3.0), "beat tracker tempo %g", r[0].bpm);
+    printf("  info: click track + dancer on the beat BAS %.4f beat F %.3f sync %.3f; half a beat off BAS %.4f "
+           "beat F %.3f sync %.3f\n", r[0].bas, r[0].beat_f, r[0].sync, r[1].bas, r[1].beat_f, r[1].sync);
+    EXPECT(r[0].bas > 0.8 && r[1].bas < 0.3, "BAS on %g off %g", r[0].bas, r[1].bas);
+    EXPECT(r[0].beat_f > 0.8 && r[1].beat_f < 0.2, "beat F on %g off %g", r[0].beat_f, r[1].beat_f);
+    EXPECT(r[0].sync > r[1].sync, "sync on %g off %g", r[0].sync, r[1].sync);
+    /* the same music as its own reference: motion→music scores are perfect */
+    EXPECT(r[0].loris_music.bcs == 1.0 && r[0].loris_music.bhs == 1.0 && r[0].onset_f == 1.0, "m2a %g %g %g",
+           r[0].loris_music.bcs, r[0].loris_music.bhs, r[0].onset_f);
+    momu_eval_summary s;
+    EXPECT(momu_eval_summarise(r, 2, &s, &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(s.n_pairs == 2 && s.has_fid_k && s.has_fid_g && s.has_fad, "set metrics present");
+    /* reference set = {off, on}, evaluated set = {on, off}: the same two clips, FID 0; identical music: 0 */
+    EXPECT(s.fid_k.fid < 1e-6 && s.fid_g.fid < 1e-6 && s.fad_standin < 1e-6, "FID_k %g FID_g %g FAD %g", s.fid_k.fid,
+           s.fid_g.fid, s.fad_standin);
+    EXPECT(NEAR(s.bas_mean, 0.5 * (r[0].bas + r[1].bas), 1e-12), "mean BAS");
+    for (int k = 0; k < 2; k++) momu_eval_pair_result_free(&r[k]);
+    /* a missing file is an error that names it */
+    momu_eval_pair bad = {"bad", wav, "/nonexistent/x.npy", NULL, NULL};
+    momu_err_clear(&e);
+    EXPECT(momu_eval_pair_run(&bad, &o, &r[0], &e) != MOMU_OK && strstr(e.msg, "/nonexistent/x.npy"), "%s", e.msg);
+}
+
+TEST(audio_stat_features_hand) {
+    /* band 0: 0 1 0 1 0 (mean 0.4, std sqrt(0.24)); band 1 constant 2. flux = 0.5 0 0.5 0 (mean 0.25, std
+     * 0.25). Centred flux ±0.25: autocorrelation at lag 1 -0.75, lag 2 +0.5, lag 3 -0.25 -> clarity 0.5
+     * (lags 0.25..1.5 s at 4 fps = 1..6 frames) */
+    float mel[10] = {0, 2, 1, 2, 0, 2, 1, 2, 0, 2};
+    double f[7];
+    EXPECT(momu_audio_stat_features(mel, 5, 2, 4.0, f, NULL) == MOMU_OK, "ok");
+    EXPECT(NEAR(f[0], 0.4, 1e-7) && NEAR(f[1], 2.0, 1e-7), "means %g %g", f[0], f[1]);
+    EXPECT(NEAR(f[2], sqrt(0.24), 1e-7) && NEAR(f[3], 0.0, 1e-7), "stds %g %g", f[2], f[3]);
+    EXPECT(NEAR(f[4], 0.25, 1e-7) && NEAR(f[5], 0.25, 1e-7) && NEAR(f[6], 0.5, 1e-7), "flux %g %g %g", f[4], f[5],
+           f[6]);
+    mel[3] = NAN;
+    EXPECT(momu_audio_stat_features(mel, 5, 2, 4.0, f, NULL) == MOMU_ERR_RANGE, "NaN rejected");
+}
+
+TEST(pairs_list) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/pairs.tsv", test_tmpdir());
+    write_text(path, "name\tmusic\tmotion\treference_music\treference_motion\n"
+                     "a\tx.wav\t/abs/y.npy\n# comment\n\nb\tm.wav\tn.npy\t\tr.npy\n");
+    momu_eval_pair_list l;
+    momu_err e = {0};
+    EXPECT(momu_eval_pairs_read(path, &l, &e) == MOMU_OK, "%s", e.msg);
+    if (e.status) return;
+    char want[700];
+    snprintf(want, sizeof want, "%s/x.wav", test_tmpdir());
+    EXPECT(l.n == 2 && !strcmp(l.pairs[0].name, "a") && !strcmp(l.pairs[0].music, want) &&
+               !strcmp(l.pairs[0].motion, "/abs/y.npy") && !l.pairs[0].ref_music && !l.pairs[1].ref_music &&
+               l.pairs[1].ref_motion && strstr(l.pairs[1].ref_motion, "/r.npy"),
+           "n %zu", l.n);
+    momu_eval_pair_list_free(&l);
+    write_text(path, "a\tonly-two-columns\n");
+    momu_err_clear(&e);
+    EXPECT(momu_eval_pairs_read(path, &l, &e) == MOMU_ERR_FORMAT && strstr(e.msg, ":1:"), "%s", e.msg);
+}
+
 int main(void) {
     RUN(fmeasure_hand);
     RUN(fmeasure_maximum_not_nearest);
@@ -413,5 +570,9 @@ int main(void) {
     RUN(joint_roles_by_name);
     RUN(foot_skate_hand);
     RUN(read_times);
+    RUN(audio_stat_features_hand);
+    RUN(pairs_list);
+    RUN(sanity_beats_on_beats);
+    RUN(sanity_pair_files);
     return test_summary();
 }

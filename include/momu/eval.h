@@ -181,12 +181,117 @@ momu_status momu_foot_skate(const float *pos, size_t T, size_t J, double fps, co
                             const momu_foot_skate_opts *opts, momu_foot_skate_result *out, momu_err *e);
 
 /* ------------------------------------------------------------------------------------------------------
+ * Music quality: a Fréchet distance on audio statistics, a STAND-IN for FAD (no pretrained audio embedding
+ * such as VGGish can be fetched here; values are not comparable with published FAD). Per clip, from a
+ * log-mel (T, B) at fps frames/s (momu's: 80 bands, 100 fps, log10), D = 2B + 3 values:
+ *   [0,B) mean of each band; [B,2B) standard deviation (ddof 0) of each band;
+ *   [2B] mean and [2B+1] std of the onset strength flux[t] = mean_b max(0, S[t,b] − S[t−1,b])
+ *        (librosa.onset.onset_strength on a log spectrogram, lag 1);
+ *   [2B+2] pulse clarity: the largest autocorrelation (normalised by lag 0) of the mean-removed flux over
+ *        lags 0.25–1.5 s (240–40 BPM).
+ * The distance is momu_frechet_features on the raw (unnormalised) vectors of two sets, as FAD is. */
+#define MOMU_AUDIO_STAT_DIM(n_bands) (2 * (size_t)(n_bands) + 3)
+momu_status momu_audio_stat_features(const float *logmel, size_t T, size_t n_bands, double fps, double *feat,
+                                     momu_err *e);
+
+/* ------------------------------------------------------------------------------------------------------
+ * File-level evaluation of (music, motion) pairs (src/eval/pairs.c; `momu eval`).
+ *
+ * Per pair, with the colleagues' instruments: music onsets = momu_onset_detect (librosa 0.8 onset_detect at
+ * 22050 Hz, the LORIS instrument); music beats = momu_beat_track (Ellis DP beat tracker, as AIST++/Bailando
+ * take music beats from librosa beat tracking); kinematic beats = momu_motion_beats_q (LORIS peaks of Q)
+ * and momu_motion_beats_speed (Bailando local minima of mean joint speed).
+ *   loris        music→motion LORIS: reference = music onsets, generated = Q-peak kinematic beats (notes §6.2)
+ *   beat_f/p/r   beat F-measure (±tolerance, one-to-one): reference = music beats, estimate = speed-minima
+ *                kinematic beats, both restricted to [0, min(music, motion length)]
+ *   bas          BAS: music beats (same restriction) against speed-minima kinematic beats, σ = 0.1 s
+ *   sync         momu_sync_score on the momu_sync_*_envelope pair (momu/sync.h), best lag in sync_lag_s
+ *   skate        foot skating on ankles, heels, toes (roles by joint name, or DwM for 23 unnamed joints)
+ * With a reference music: loris_music = motion→music LORIS (reference onsets vs this music's onsets, each
+ * over its own length) and onset_f (the same lists, ±tolerance F-measure). With reference music / motion
+ * on every pair (>= 2 pairs): FID_k, FID_g, Div_k, Div_g (reference set = the reference motions) and the
+ * FAD stand-in (reference set = the reference musics). */
+typedef struct {
+    const char *name;        /* used for alignment lookup and output; NULL = the motion path */
+    const char *music, *motion;
+    const char *ref_music, *ref_motion;   /* NULL or "" when absent */
+} momu_eval_pair;
+
+/* One alignment (momu/sync.h clock: motion_time = scale·music_time + offset_s), by pair name. */
+typedef struct {
+    char name[256];
+    double scale, offset_s;
+} momu_eval_align;
+
+typedef struct {
+    double fps;              /* > 0 overrides the motion files' fps (NPY carries none: 25 assumed) */
+    double tolerance_s;      /* beat F-measure window (MOMU_BEAT_FMEASURE_TOL_S) */
+    double bas_sigma_s;      /* MOMU_BAS_SIGMA_S */
+    double sync_max_lag_s;   /* MOMU_SYNC_SCORE_MAX_LAG_S */
+    momu_foot_skate_opts skate;
+    const momu_eval_align *align;  /* optional: motions whose pair name is listed are re-timed onto the
+                                    * music clock first (held first frame where the source starts late) */
+    size_t n_align;
+} momu_eval_opts;
+void momu_eval_opts_default(momu_eval_opts *o);
+
+typedef struct {
+    char name[256];
+    double music_s, motion_s, fps;
+    size_t n_frames, n_joints;
+    double bpm;                          /* tempo from the beat tracker */
+    size_t n_onsets, n_music_beats, n_kin_q, n_kin_speed;
+    momu_loris_clip loris;
+    double beat_f, beat_p, beat_r, bas;
+    double sync, sync_lag_s;
+    int has_skate;
+    momu_foot_skate_result skate;
+    int has_ref_music, has_ref_motion, geo_ok;
+    momu_loris_clip loris_music;
+    double onset_f;
+    size_t kin_dim;                      /* 3·J */
+    double *kin, *geo, *audio;           /* features of this pair (kin_dim, MOMU_GEO_FEATURES, audio stats) */
+    double *ref_kin, *ref_geo, *ref_audio;
+} momu_eval_pair_result;
+
+momu_status momu_eval_pair_run(const momu_eval_pair *p, const momu_eval_opts *o, momu_eval_pair_result *r,
+                               momu_err *e);
+void        momu_eval_pair_result_free(momu_eval_pair_result *r);
+
+typedef struct {
+    size_t n_pairs;
+    double fps;                          /* of the first pair; mixed_fps = 1 if they differ */
+    int mixed_fps;
+    double clip_s_mean, clip_s_min, clip_s_max;   /* motion lengths */
+    momu_loris_summary loris, loris_music;        /* loris_music.n_clips = 0 without reference music */
+    double beat_f_mean, beat_f_sd, bas_mean, bas_sd, sync_mean, sync_sd, onset_f_mean, onset_f_sd;
+    double skate_cm_s, skate_contact_fraction;    /* pooled over contact frames */
+    int has_fid_k, has_fid_g, has_fad;
+    momu_fid_result fid_k, fid_g;
+    double fad_standin;
+} momu_eval_summary;
+
+momu_status momu_eval_summarise(const momu_eval_pair_result *r, size_t n, momu_eval_summary *s, momu_err *e);
+
+/* ------------------------------------------------------------------------------------------------------
  * Time lists on disk: one time in seconds per line (the first whitespace/tab-separated field of each line);
  * blank lines and lines starting with '#' are skipped, and so is a first line whose first field is not a
  * number (a header such as "time"). Any later line whose first field is not a finite number is an
  * error naming the file and line. At most 10^7 times, files at most 256 MiB. *times is malloc'ed (free());
  * NULL when the file holds no time (*n = 0). */
 momu_status momu_eval_read_times(const char *path, double **times, size_t *n, momu_err *e);
+
+/* Pair list (TSV, tab-separated): name, music, motion[, reference_music, reference_motion] per line; an
+ * optional header line starting with "name"; blank lines and '#' lines skipped; empty optional columns
+ * mean absent. Relative paths are taken relative to the list file's directory. */
+typedef struct {
+    momu_eval_pair *pairs;
+    size_t n;
+    char **owned;        /* the strings the pairs point into */
+    size_t n_owned;
+} momu_eval_pair_list;
+momu_status momu_eval_pairs_read(const char *path, momu_eval_pair_list *out, momu_err *e);
+void        momu_eval_pair_list_free(momu_eval_pair_list *l);
 
 #ifdef __cplusplus
 }
