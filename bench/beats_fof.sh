@@ -1,0 +1,46 @@
+#!/bin/sh
+# Beat-tracking benchmark on the 8 Frets on Fire recordings (ground truth: ../shared/data/fretsonfire-beats.tsv,
+# beat k at offset + k*60/bpm s, k = 0..n_beats-1). For each song, song.ogg + guitar.ogg are mixed to mono
+# 44.1 kHz WAV (ffmpeg amix) in the cache (never in the repository), then momu's tracker and aubio's
+# `aubiotrack` (default options) run on the same file, and both are scored with the beat F-measure
+# (+-70 ms, one-to-one; bench/beats_score.py), at the annotated tempo and with double/half tempo accepted.
+#
+#   bench/beats_fof.sh                      # uses ./momu audio beats FILE
+#   BEATS_CMD="bench/out/beats_track" bench/beats_fof.sh   # any command printing one time per line
+#   TSV=/path/to/fretsonfire-beats.tsv MOMU_CACHE=/cache bench/beats_fof.sh
+set -eu
+cd "$(dirname "$0")/.."
+TSV=${TSV:-../shared/data/fretsonfire-beats.tsv}
+[ -f "$TSV" ] || TSV=/work/shared/data/fretsonfire-beats.tsv
+BEATS_CMD=${BEATS_CMD:-./momu audio beats}
+PY=/usr/bin/python3
+ROOT=$(scripts/fetch_fretsonfire.sh)
+MIX=${MOMU_CACHE:-$HOME/.cache/momu}/fretsonfire/mix
+OUT=$MIX/out
+mkdir -p "$MIX" "$OUT"
+tab=$(printf '\t')
+printf '%-24s %6s %7s | %7s %7s %7s | %7s %7s %7s\n' song bpm momu_bpm momu_F momu_F2 aubio_F aubio_F2 momu_s aubio_s
+tail -n +2 "$TSV" | while IFS="$tab" read -r pkg dir lic bpm bpb dur off nb; do
+    name=$(basename "$dir" | tr ' ' _)
+    wav=$MIX/$name.wav
+    if [ ! -f "$wav" ]; then
+        ffmpeg -nostdin -loglevel error -y -i "$ROOT/$dir/song.ogg" -i "$ROOT/$dir/guitar.ogg" \
+            -filter_complex amix=inputs=2:duration=longest -ac 1 -ar 44100 "$wav.tmp.wav"
+        mv "$wav.tmp.wav" "$wav"
+    fi
+    t0=$($PY -c 'import time; print(time.time())')
+    $BEATS_CMD "$wav" > "$OUT/$name.momu" 2> "$OUT/$name.momu.err" || { cat "$OUT/$name.momu.err" >&2; exit 1; }
+    t1=$($PY -c 'import time; print(time.time())')
+    aubiotrack -i "$wav" > "$OUT/$name.aubio"
+    t2=$($PY -c 'import time; print(time.time())')
+    mb=$(sed -n 's/.*bpm[^0-9]*\([0-9.]*\).*/\1/p' "$OUT/$name.momu.err" | tail -n 1)
+    m=$($PY bench/beats_score.py "$bpm" "$off" "$nb" "$OUT/$name.momu")
+    a=$($PY bench/beats_score.py "$bpm" "$off" "$nb" "$OUT/$name.aubio")
+    set -- $m; mf=$1; mf2=$2
+    set -- $a; af=$1; af2=$2
+    ms=$($PY -c "print('%.2f' % ($t1 - $t0))"); as=$($PY -c "print('%.2f' % ($t2 - $t1))")
+    printf '%-24s %6s %7s | %7s %7s %7s | %7s %7s %7s\n' "$name" "$bpm" "${mb:-?}" "$mf" "$mf2" "$af" "$af2" "$ms" "$as"
+done | tee "$OUT/table.txt"
+awk 'NR>0 { m+=$5; m2+=$6; a+=$7; a2+=$9; n++ }
+     END { if (n) printf "%-24s %6s %7s | %7.4f %7.4f %7.4f | %7.4f\n", "MEAN (" n " songs)", "", "", m/n, m2/n, a/n, a2/n }' "$OUT/table.txt"
+echo "columns: F = F-measure at the annotated tempo, F2 = best of annotated / double / half tempo; +-70 ms, one-to-one"
