@@ -259,8 +259,9 @@ momu_status momu_feature_stats_load(const char *path, momu_feature_stats *st, mo
     size_t D = a.shape[1];
     for (size_t d = 0; d < D; d++)
         if (!(a.data[D + d] > 0)) {
+            double bad = a.data[D + d];
             momu_npy_free(&a);
-            return momu_fail(e, MOMU_ERR_RANGE, "%s: std of feature %zu is %g, must be > 0", path, d, (double)a.data[D + d]);
+            return momu_fail(e, MOMU_ERR_RANGE, "%s: std of feature %zu is %g, must be > 0", path, d, bad);
         }
     st->mean = momu_malloc_array(D, sizeof(float), e);
     st->std = momu_malloc_array(D, sizeof(float), e);

@@ -218,6 +218,10 @@ static momu_status json_read_motion(const char *path, momu_motion *m, momu_err *
             }
         }
     }
+    if (!jn && !jp && J == MOMU_DWM_JOINTS) { /* like NPY: 23 unnamed points are DwM points */
+        momu_skeleton_free(&m->skel);
+        st = momu_skeleton_dwm(&m->skel, e);
+    }
 done:
     momu_json_free(root);
     if (st) momu_motion_free(m);
