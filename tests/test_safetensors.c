@@ -11,6 +11,9 @@
 static float bitsf(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
 static void write_bytes(const char *path, const void *b, size_t n) {
+    /* remove first: ext4 flushes a file rewritten through truncation on close (auto_da_alloc), which made
+     * the 3000 rewrites of the fuzz loop take seconds on a busy disk */
+    remove(path);
     FILE *f = fopen(path, "wb");
     if (n) fwrite(b, 1, n, f);
     fclose(f);
