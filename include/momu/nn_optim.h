@@ -67,8 +67,8 @@ double grad_clip(float *g, size_t n, double max_norm);
  *   3. AdamW exactly as torch.optim.AdamW (amsgrad=False), per element, t = o->step:
  *        p *= 1 - lr*wd (decay tensors only); m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  *        p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
- *   4. if ema buffer and cfg.ema_decay > 0: ema = d*ema + (1-d)*p. (The first step copies p into ema if
- *      the buffer was never initialised: call optim_ema_init after the weights are set.)
+ *   4. if ema buffer and cfg.ema_decay > 0: ema = d*ema + (1-d)*p. Call optim_ema_init once after the
+ *      weights are initialised (or loaded without a training state), or the EMA starts from zeros.
  * Returns 1 when applied. p needs grads, m, v (NN_ALLOC_OPTIM). */
 int  optim_step(nn_optim *o, nn_params *p, float loss);
 /* ema = params (call once after initialising or loading the weights). */
