@@ -5,14 +5,14 @@
 # `aubiotrack` (default options) run on the same file, and both are scored with the beat F-measure
 # (+-70 ms, one-to-one; bench/beats_score.py), at the annotated tempo and with double/half tempo accepted.
 #
-#   bench/beats_fof.sh                      # uses ./momu audio beats FILE
+#   bench/beats_fof.sh                      # uses ./momu audio beats --bpm FILE (make first)
 #   BEATS_CMD="bench/out/beats_track" bench/beats_fof.sh   # any command printing one time per line
 #   TSV=/path/to/fretsonfire-beats.tsv MOMU_CACHE=/cache bench/beats_fof.sh
 set -eu
 cd "$(dirname "$0")/.."
 TSV=${TSV:-../shared/data/fretsonfire-beats.tsv}
 [ -f "$TSV" ] || TSV=/work/shared/data/fretsonfire-beats.tsv
-BEATS_CMD=${BEATS_CMD:-./momu audio beats}
+BEATS_CMD=${BEATS_CMD:-./momu audio beats --bpm}
 PY=/usr/bin/python3
 ROOT=$(scripts/fetch_fretsonfire.sh)
 MIX=${MOMU_CACHE:-$HOME/.cache/momu}/fretsonfire/mix
