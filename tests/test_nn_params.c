@@ -270,6 +270,59 @@ TEST(norm_is_thread_count_independent) {
     free(g);
 }
 
+/* optim_step on a tensor above the OpenMP thresholds (65536): 1 and 2 threads give the same bytes */
+static void big_steps(int threads, float *out_params, double *out_norm) {
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    tensor_table tab;
+    table_init(&tab);
+    momu_err e = {0};
+    TABLE_ADD(&tab, "big.weight", 1, &e, 300, 1000);
+    TABLE_ADD(&tab, "big.bias", 0, &e, 300);
+    nn_params p;
+    nn_params_alloc(&p, &tab, NN_ALLOC_OPTIM | NN_ALLOC_EMA, &e);
+    momu_rng r;
+    momu_rng_seed(&r, 21);
+    momu_rng_fill_normal(&r, p.params, p.total, 0.1f);
+    optim_ema_init(&p);
+    adamw_config c;
+    adamw_config_default(&c);
+    c.clip_norm = 1.0;
+    c.ema_decay = 0.99;
+    nn_optim o;
+    optim_init(&o, &c);
+    for (int s = 0; s < 3; s++) {
+        momu_rng_fill_normal(&r, p.grads, p.total, 0.01f);
+        optim_step(&o, &p, 1.0f);
+    }
+    memcpy(out_params, p.params, p.total * sizeof(float));
+    memcpy(out_params + p.total, p.ema, p.total * sizeof(float));
+    *out_norm = o.last_grad_norm;
+    nn_params_free(&p);
+    table_free(&tab);
+}
+
+TEST(optim_is_thread_count_independent) {
+    size_t total = 300000 + 304;   /* both tensors padded to 16 floats */
+    float *a = malloc(2 * total * sizeof(float)), *b = malloc(2 * total * sizeof(float));
+    double na = 0, nb = 0;
+#ifdef _OPENMP
+    int saved = omp_get_max_threads();
+#endif
+    big_steps(1, a, &na);
+    big_steps(2, b, &nb);
+#ifdef _OPENMP
+    omp_set_num_threads(saved);
+#endif
+    EXPECT(na == nb && na > 1.0, "norms %.17g %.17g (clipping active)", na, nb);
+    EXPECT(!memcmp(a, b, 2 * total * sizeof(float)), "params and EMA identical for 1 and 2 threads");
+    free(a);
+    free(b);
+}
+
 TEST(schedule_values) {
     adamw_config c;
     adamw_config_default(&c);
@@ -337,6 +390,7 @@ int main(void) {
     RUN(adamw_matches_pytorch);
     RUN(clipping);
     RUN(norm_is_thread_count_independent);
+    RUN(optim_is_thread_count_independent);
     RUN(schedule_values);
     RUN(nan_guard_skips);
     return test_summary();
