@@ -151,6 +151,38 @@ TEST(bvh_rejects_bad_files) {
     EXPECT(load_fails("empty.bvh", "", NULL, 0), "empty file");
 }
 
+/* Fault injection (SQLite style): every truncation and 300 random byte corruptions of a valid file must
+ * either load (finite positions) or fail with a message naming the file; never crash (run under ASan). */
+TEST(bvh_fuzz_truncate_corrupt) {
+    const char *p = tmp_path("fuzz.bvh");
+    size_t n = strlen(BVH_SIMPLE);
+    char buf[1024];
+    int bad = 0;
+    momu_rng g;
+    momu_rng_seed(&g, 11);
+    for (size_t it = 0; it < n + 300; it++) {
+        size_t len = n;
+        memcpy(buf, BVH_SIMPLE, n);
+        if (it < n) len = it;
+        else {
+            static const char ALPH[] = "0123456789.-eE{} \nXYZrotationpsMOTIONFrames:Time";
+            for (int k = 0; k < 3; k++) buf[momu_rng_below(&g, n)] = ALPH[momu_rng_below(&g, sizeof ALPH - 1)];
+        }
+        FILE *f = fopen(p, "wb");
+        fwrite(buf, 1, len, f);
+        fclose(f);
+        momu_motion m;
+        momu_err e = {0};
+        if (momu_motion_load(p, &m, &e) == MOMU_OK) {
+            for (size_t i = 0; i < m.n_frames * m.n_joints * 3; i++) bad += !isfinite(m.pos[i]);
+            momu_motion_free(&m);
+        } else {
+            bad += !strstr(e.msg, p);
+        }
+    }
+    EXPECT(bad == 0, "%d bad outcomes", bad);
+}
+
 /* ---- writer round trip on a synthetic DwM skeleton with constant bone lengths ---------------------- */
 
 /* 25-joint kinematic tree (the writer's DwM plan): 23 = neck, 24 = head. Rest offsets are arbitrary but
@@ -332,6 +364,7 @@ int main(void) {
     RUN(bvh_read_hand_fk);
     RUN(bvh_read_position_channels_and_orders);
     RUN(bvh_rejects_bad_files);
+    RUN(bvh_fuzz_truncate_corrupt);
     RUN(bvh_write_roundtrip_dwm_synthetic);
     RUN(bvh_write_varying_lengths_bounded);
     RUN(bvh_write_general_tree);

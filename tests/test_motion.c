@@ -4,6 +4,7 @@
 
 #include "momu/motion.h"
 #include "momu/npy.h"
+#include "momu/rng.h"
 #include "test.h"
 
 #ifndef M_PI
@@ -191,6 +192,47 @@ TEST(json_roundtrip_and_rejects) {
     EXPECT(rejects(q, "names"), "name count");
     write_text(q, "{\"fps\": 25, \"frames\": []}");
     EXPECT(rejects(q, "non-empty"), "empty");
+}
+
+/* Fault injection: every truncation and random corruptions of a small JSON and NPY motion either load
+ * (finite) or fail naming the file; never crash (run under ASan). */
+TEST(json_npy_fuzz) {
+    static const char *JS = "{\"fps\": 25, \"joints\": [\"a\", \"b\"], \"parents\": [-1, 0], "
+                            "\"frames\": [[[1,2,3],[4,5,6]], [[1.5,2e1,-3],[4,5,6]]]}";
+    const char *pj = tmp_path("fz.json"), *pn = tmp_path("fz.npy");
+    float x[2 * 2 * 3] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    size_t shape[3] = {2, 2, 3};
+    momu_err e0 = {0};
+    momu_npy_write_f32(pn, x, 3, shape, &e0);
+    unsigned char npy[512];
+    FILE *f = fopen(pn, "rb");
+    size_t nn = fread(npy, 1, sizeof npy, f);
+    fclose(f);
+    momu_rng g;
+    momu_rng_seed(&g, 5);
+    int bad = 0;
+    for (int which = 0; which < 2; which++) {
+        const unsigned char *src = which ? npy : (const unsigned char *)JS;
+        size_t n = which ? nn : strlen(JS);
+        const char *p = which ? pn : pj;
+        for (size_t it = 0; it < n + 200; it++) {
+            unsigned char buf[512];
+            size_t len = it < n ? it : n;
+            memcpy(buf, src, n);
+            if (it >= n)
+                for (int k = 0; k < 2; k++) buf[momu_rng_below(&g, n)] = (unsigned char)momu_rng_below(&g, 256);
+            write_bytes(p, buf, len);
+            momu_motion m;
+            momu_err e = {0};
+            if (momu_motion_load(p, &m, &e) == MOMU_OK) {
+                for (size_t i = 0; i < m.n_frames * m.n_joints * 3; i++) bad += !isfinite(m.pos[i]);
+                momu_motion_free(&m);
+            } else {
+                bad += !strstr(e.msg, p);
+            }
+        }
+    }
+    EXPECT(bad == 0, "%d bad outcomes", bad);
 }
 
 /* ---- resample ------------------------------------------------------------------------------------ */
@@ -455,6 +497,7 @@ int main(void) {
     RUN(npy_float64_generic);
     RUN(npy_rejects);
     RUN(json_roundtrip_and_rejects);
+    RUN(json_npy_fuzz);
     RUN(resample_convention);
     RUN(kinematic_amplitude_hand);
     RUN(beats_q_periodic);
