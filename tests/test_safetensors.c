@@ -407,6 +407,40 @@ TEST(load_table_mismatch_messages) {
     table_free(&other);
 }
 
+TEST(two_tables_with_prefixes) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/two.safetensors", test_tmpdir());
+    tensor_table ta, tb;
+    make_table(&ta);
+    momu_err e = {0};
+    table_init(&tb);
+    TABLE_ADD(&tb, "enc.weight", 1, &e, 2, 2);   /* same name as in ta: the prefixes keep them apart */
+    float *a = calloc(ta.total, 4), *b = calloc(tb.total, 4), *a2 = calloc(ta.total, 4), *b2 = calloc(tb.total, 4);
+    fill(&ta, a, 5);
+    fill(&tb, b, 6);
+    const char *pre[2] = {"music_vae.", "motion_vae."};
+    const tensor_table *tabs[2] = {&ta, &tb};
+    const float *bases[2] = {a, b};
+    EXPECT(safetensors_write_tables(path, 2, pre, tabs, bases, SAFETENSORS_F32, NULL, &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(safetensors_load_table_prefix(path, "motion_vae.", &tb, b2, SAFETENSORS_F32, NULL, &e) == MOMU_OK, "%s",
+           e.msg);
+    EXPECT(safetensors_load_table_prefix(path, "music_vae.", &ta, a2, SAFETENSORS_F32, NULL, &e) == MOMU_OK, "%s",
+           e.msg);
+    EXPECT(!memcmp(a, a2, ta.total * 4) && !memcmp(b, b2, tb.total * 4), "both parts round trip");
+    /* the whole file against one table: the other part is unexpected, and this part's names carry prefixes */
+    momu_err_clear(&e);
+    EXPECT(safetensors_load_table(path, &tb, b2, SAFETENSORS_F32, NULL, &e) == MOMU_ERR_FORMAT &&
+               strstr(e.msg, "missing tensor 'enc.weight'") && strstr(e.msg, "unexpected tensor 'music_vae.enc.weight'"),
+           "%s", e.msg);
+    momu_err_clear(&e);
+    EXPECT(safetensors_load_table_prefix(path, "motion_vae.", &ta, a2, SAFETENSORS_F32, NULL, &e) == MOMU_ERR_FORMAT &&
+               strstr(e.msg, "tensor 'motion_vae.enc.weight' has shape [2, 2], expected [3, 5]") &&
+               strstr(e.msg, "missing tensor 'motion_vae.enc.bias'"), "%s", e.msg);
+    free(a); free(b); free(a2); free(b2);
+    table_free(&ta);
+    table_free(&tb);
+}
+
 /* tests/fixtures/nn/torch_small.safetensors: written by PyTorch 1.13 through tools/safetensors_check.py
  * (`write-fixture`), values given by formulas so this test knows them without Python:
  *   "lin.weight" F32 (3,4) = (arange(12) - 5.5) / 4;  "lin.bias" F32 (3) = [0.1, -0.2, 0.3]
@@ -447,6 +481,7 @@ int main(void) {
     RUN(reader_rejects_malformed);
     RUN(reader_truncations_and_fuzz);
     RUN(load_table_mismatch_messages);
+    RUN(two_tables_with_prefixes);
     RUN(reads_torch_fixture);
     return test_summary();
 }

@@ -51,6 +51,12 @@ momu_status safetensors_write(const char *path, const safetensors_tensor *t, siz
 momu_status safetensors_write_table(const char *path, const tensor_table *tab, const float *base,
                                     safetensors_dtype dtype, const safetensors_meta *meta, momu_err *e);
 
+/* Several tables in one file, tensor i of table k named prefixes[k] + its table name (e.g. "music_vae." and
+ * "motion_vae."); prefixes may be NULL (no prefixes: names must then be distinct across tables). */
+momu_status safetensors_write_tables(const char *path, size_t n_tables, const char *const *prefixes,
+                                     const tensor_table *const *tabs, const float *const *bases,
+                                     safetensors_dtype dtype, const safetensors_meta *meta, momu_err *e);
+
 /* ---- reading ---- */
 #define SAFETENSORS_MAX_HEADER ((size_t)100 << 20)   /* the reference implementation's limit (100 MB) */
 #define SAFETENSORS_MAX_DIMS 8
@@ -90,6 +96,11 @@ momu_status safetensors_read_f32(safetensors_file *sf, size_t i, float *dst, siz
  * receives the file's metadata (initialised here; caller frees). */
 momu_status safetensors_load_table(const char *path, const tensor_table *tab, float *base,
                                    safetensors_dtype want, safetensors_meta *meta_out, momu_err *e);
+/* The same for the tensors named prefix + table name (one part of a file written by
+ * safetensors_write_tables); file tensors without the prefix are ignored, those with it must all match. */
+momu_status safetensors_load_table_prefix(const char *path, const char *prefix, const tensor_table *tab,
+                                          float *base, safetensors_dtype want, safetensors_meta *meta_out,
+                                          momu_err *e);
 
 #ifdef __cplusplus
 }

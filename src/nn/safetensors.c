@@ -248,20 +248,43 @@ momu_status safetensors_write(const char *path, const safetensors_tensor *t, siz
     return momu_atomic_commit(&a, e);
 }
 
+momu_status safetensors_write_tables(const char *path, size_t n_tables, const char *const *prefixes,
+                                     const tensor_table *const *tabs, const float *const *bases,
+                                     safetensors_dtype dtype, const safetensors_meta *meta, momu_err *e) {
+    size_t n = 0, np = 0;
+    for (size_t k = 0; k < n_tables; k++) {
+        n += (size_t)tabs[k]->n;
+        size_t lp = prefixes && prefixes[k] ? strlen(prefixes[k]) : 0;
+        if (lp > np) np = lp;
+    }
+    safetensors_tensor *t = momu_calloc_array(n ? n : 1, sizeof *t, e);
+    /* names with a prefix live in one block of n fixed-size slots */
+    size_t slot = np + TENSOR_NAME_MAX + 1;
+    char *names = momu_malloc_array(n ? n : 1, slot, e);
+    if (!t || !names) { free(t); free(names); return MOMU_ERR_OOM; }
+    size_t j = 0;
+    for (size_t k = 0; k < n_tables; k++) {
+        const tensor_table *tab = tabs[k];
+        const char *pre = prefixes && prefixes[k] ? prefixes[k] : "";
+        for (int i = 0; i < tab->n; i++, j++) {
+            const tensor_spec *s = &tab->t[i];
+            char *nm = names + j * slot;
+            snprintf(nm, slot, "%s%s", pre, s->name);
+            t[j].name = nm;
+            t[j].ndim = s->ndim;
+            for (int d = 0; d < s->ndim; d++) t[j].shape[d] = s->shape[d];
+            t[j].data = bases[k] + s->offset;
+        }
+    }
+    momu_status st = safetensors_write(path, t, n, dtype, meta, e);
+    free(t);
+    free(names);
+    return st;
+}
+
 momu_status safetensors_write_table(const char *path, const tensor_table *tab, const float *base,
                                     safetensors_dtype dtype, const safetensors_meta *meta, momu_err *e) {
-    safetensors_tensor *t = momu_calloc_array((size_t)(tab->n > 0 ? tab->n : 1), sizeof *t, e);
-    if (!t) return MOMU_ERR_OOM;
-    for (int i = 0; i < tab->n; i++) {
-        const tensor_spec *s = &tab->t[i];
-        t[i].name = s->name;
-        t[i].ndim = s->ndim;
-        for (int d = 0; d < s->ndim; d++) t[i].shape[d] = s->shape[d];
-        t[i].data = base + s->offset;
-    }
-    momu_status st = safetensors_write(path, t, (size_t)tab->n, dtype, meta, e);
-    free(t);
-    return st;
+    return safetensors_write_tables(path, 1, NULL, &tab, &base, dtype, meta, e);
 }
 
 /* ------------------------------------------------------------------------------------------------ reader */
@@ -559,8 +582,18 @@ static void problem(problems *pr, const char *fmt, ...) {
     pr->shown++;
 }
 
-momu_status safetensors_load_table(const char *path, const tensor_table *tab, float *base,
-                                   safetensors_dtype want, safetensors_meta *meta_out, momu_err *e) {
+/* index of the file tensor named prefix + name, or -1 */
+static int find_prefixed(const safetensors_file *sf, const char *prefix, size_t lp, const char *name) {
+    for (size_t i = 0; i < sf->n; i++)
+        if (!strncmp(sf->t[i].name, prefix, lp) && !strcmp(sf->t[i].name + lp, name)) return (int)i;
+    return -1;
+}
+
+momu_status safetensors_load_table_prefix(const char *path, const char *prefix, const tensor_table *tab,
+                                          float *base, safetensors_dtype want, safetensors_meta *meta_out,
+                                          momu_err *e) {
+    if (!prefix) prefix = "";
+    size_t lp = strlen(prefix);
     if (meta_out) safetensors_meta_init(meta_out);
     safetensors_file sf;
     momu_status st = safetensors_open(&sf, path, e);
@@ -570,9 +603,9 @@ momu_status safetensors_load_table(const char *path, const tensor_table *tab, fl
     char a[128], b[128];
     for (int i = 0; i < tab->n; i++) {
         const tensor_spec *s = &tab->t[i];
-        int j = safetensors_find(&sf, s->name);
+        int j = find_prefixed(&sf, prefix, lp, s->name);
         if (j < 0) {
-            problem(&pr, "missing tensor '%s' (expected %s)", s->name, table_shape_str(s, a, sizeof a));
+            problem(&pr, "missing tensor '%s%s' (expected %s)", prefix, s->name, table_shape_str(s, a, sizeof a));
             continue;
         }
         const safetensors_entry *t = &sf.t[j];
@@ -580,14 +613,15 @@ momu_status safetensors_load_table(const char *path, const tensor_table *tab, fl
         for (int d = 0; same && d < s->ndim; d++) same = t->shape[d] == s->shape[d];
         if (!same) {
             shape_str(b, sizeof b, t->ndim, t->shape);
-            problem(&pr, "tensor '%s' has shape %s, expected %s", s->name, b, table_shape_str(s, a, sizeof a));
+            problem(&pr, "tensor '%s%s' has shape %s, expected %s", prefix, s->name, b,
+                    table_shape_str(s, a, sizeof a));
         }
         if (want != SAFETENSORS_DTYPE_COUNT && t->dtype != want)
-            problem(&pr, "tensor '%s' has dtype %s, expected %s", s->name, DTYPE_NAMES[t->dtype],
+            problem(&pr, "tensor '%s%s' has dtype %s, expected %s", prefix, s->name, DTYPE_NAMES[t->dtype],
                     safetensors_dtype_name(want));
     }
     for (size_t j = 0; j < sf.n; j++)
-        if (table_find(tab, sf.t[j].name) < 0) {
+        if (!strncmp(sf.t[j].name, prefix, lp) && table_find(tab, sf.t[j].name + lp) < 0) {
             shape_str(b, sizeof b, sf.t[j].ndim, sf.t[j].shape);
             problem(&pr, "unexpected tensor '%s' %s (not in the model)", sf.t[j].name, b);
         }
@@ -602,7 +636,8 @@ momu_status safetensors_load_table(const char *path, const tensor_table *tab, fl
     if (!tmp) { safetensors_close(&sf); return MOMU_ERR_OOM; }
     for (int i = 0; i < tab->n && !st; i++) {
         const tensor_spec *s = &tab->t[i];
-        st = safetensors_read_f32(&sf, (size_t)safetensors_find(&sf, s->name), tmp + s->offset, s->numel, e);
+        st = safetensors_read_f32(&sf, (size_t)find_prefixed(&sf, prefix, lp, s->name), tmp + s->offset, s->numel,
+                                  e);
     }
     if (!st) {
         memcpy(base, tmp, tab->total * sizeof(float));
@@ -611,4 +646,9 @@ momu_status safetensors_load_table(const char *path, const tensor_table *tab, fl
     free(tmp);
     safetensors_close(&sf);
     return st;
+}
+
+momu_status safetensors_load_table(const char *path, const tensor_table *tab, float *base,
+                                   safetensors_dtype want, safetensors_meta *meta_out, momu_err *e) {
+    return safetensors_load_table_prefix(path, "", tab, base, want, meta_out, e);
 }
