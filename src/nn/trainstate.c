@@ -94,8 +94,9 @@ static momu_status parse_rng(const safetensors_file *sf, momu_rng *r, momu_err *
     strcpy(buf, s);
     char *tok[6];
     size_t nt = 0;
-    for (char *q = strtok(buf, " "); q && nt < 7; q = strtok(NULL, " ")) {
-        if (nt == 6) { nt = 7; break; }
+    char *save = NULL;
+    for (char *q = strtok_r(buf, " ", &save); q; q = strtok_r(NULL, " ", &save)) {
+        if (nt == 6) { nt = 7; break; }   /* too many fields */
         tok[nt++] = q;
     }
     uint64_t v[6];
