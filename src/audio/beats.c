@@ -29,7 +29,13 @@
 #define BEAT_TG_WIN_S     8.0     /* tempogram window: librosa's 384 frames at 43 fps = 8.9 s */
 #define BEAT_TG_HOP_S     0.5
 #define BEAT_MAX_SECONDS  (6.0 * 3600.0)
-#define BEAT_STEADY_RATIO 0.70    /* grid / DP mean onset score above which the music counts as steady */
+/* Steady-tempo test (see momu_beat_track): the best constant grid must keep >= 70 % of the DP path's mean
+ * onset score, and >= 50 % of the DP beats must lie within ±1/8 of a half period of the grid's beats or
+ * off-beats (25 % by chance). Set below every song of bench/beats_fof.sh and of the dance-with-melody music
+ * whose tempo came out as an integer BPM (sequenced, hence steady); a song time-warped by ±4 % in sections
+ * fails both. */
+#define BEAT_STEADY_RATIO 0.70
+#define BEAT_STEADY_ON    0.50
 
 void momu_beat_opts_default(momu_beat_opts *o) {
     o->min_bpm = 40.0;
@@ -555,16 +561,23 @@ momu_status momu_beat_track(const float *x, size_t n, unsigned sr, const momu_be
         /* Steady tempo: the DP follows local evidence and may slip by half a beat through a section whose
          * off-beats are accented (syncopated riffs, an intro without drums). When one constant-tempo grid
          * explains the tracked span almost as well as the free path, the music was produced at a steady
-         * tempo and the grid's single phase, chosen over the whole piece, is the better answer. */
+         * tempo and the grid's single phase, chosen over the whole piece, is the better answer. "Explains":
+         * the grid keeps most of the path's onset score, and most DP beats sit on the grid's beats or
+         * off-beats (a drifting tempo spreads them over all phases). */
         if (b1 > b0 && opts->steady && b1 - b0 >= 8) {
             double lo = fmax(0.0, (double)idx[b0] - 0.5 * period);
             double hi = fmin((double)(nf - 1), (double)idx[b1 - 1] + 0.5 * period), gp, gph, sdp = 0.0;
             for (size_t i = b0; i < b1; i++) sdp += local[idx[i]];
             sdp /= (double)(b1 - b0);
             double sg = beat_grid_fit(local, nf, lo, hi, period, &gp, &gph);
-            momu_logv("beats: dp %zu beats mean score %.4f; grid period %.4f phase %.2f mean score %.4f ratio %.4f\n",
-                      b1 - b0, sdp, gp, gph, sg, sdp > 0.0 ? sg / sdp : 0.0);
-            if (sdp > 0.0 && sg >= BEAT_STEADY_RATIO * sdp) {
+            size_t n_on = 0;
+            for (size_t i = b0; i < b1; i++) {
+                double u = ((double)idx[i] - gph) / (0.5 * gp);
+                if (fabs(u - floor(u + 0.5)) <= 0.125) n_on++;
+            }
+            momu_logv("beats: dp %zu beats mean score %.4f; grid period %.4f phase %.2f mean score %.4f ratio %.4f on-halfgrid %.3f\n",
+                      b1 - b0, sdp, gp, gph, sg, sdp > 0.0 ? sg / sdp : 0.0, (double)n_on / (double)(b1 - b0));
+            if (sdp > 0.0 && sg >= BEAT_STEADY_RATIO * sdp && (double)n_on >= BEAT_STEADY_ON * (double)(b1 - b0)) {
                 double g_lo = (double)idx[b0] - 0.25 * gp, g_hi = (double)idx[b1 - 1] + 0.25 * gp;
                 size_t ng = 0;
                 for (double t = gph; t <= g_hi; t += gp) ng += t >= g_lo;
