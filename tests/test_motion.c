@@ -363,6 +363,44 @@ TEST(beats_speed_periodic) {
     momu_motion_free(&m);
 }
 
+/* Golden fixture from tools/motion_beats_check.py (numpy + scipy, independent of the C code): Q within
+ * 1e-4 relative (float32 input, double sums in both), Bailando's smoothed speed within 1e-5 relative, and
+ * the same beat frames. */
+TEST(beats_golden_fixture) {
+    momu_npy q, v, bq, bs;
+    momu_motion m;
+    momu_err e = {0};
+    const char *dir = "tests/fixtures/motion";
+    char p[5][256];
+    const char *names[5] = {"beats_motion.npy", "beats_q.npy", "beats_speed.npy", "beats_q_idx.npy", "beats_speed_idx.npy"};
+    for (int k = 0; k < 5; k++) snprintf(p[k], sizeof p[k], "%s/%s", dir, names[k]);
+    EXPECT(momu_motion_load(p[0], &m, &e) == MOMU_OK, "%s", e.msg);
+    if (e.status) return;
+    EXPECT(momu_npy_read(p[1], &q, 1, &e) == MOMU_OK && momu_npy_read(p[2], &v, 1, &e) == MOMU_OK &&
+           momu_npy_read(p[3], &bq, 1, &e) == MOMU_OK && momu_npy_read(p[4], &bs, 1, &e) == MOMU_OK, "%s", e.msg);
+    if (e.status) { momu_motion_free(&m); return; }
+    size_t T = m.n_frames;
+    float *gq = malloc(T * sizeof(float)), *gv = malloc(T * sizeof(float));
+    momu_motion_kinematic_amplitude(&m, gq, &e);
+    momu_motion_speed_smoothed(&m, gv, &e);
+    EXPECT(q.numel == T && test_close("Q vs numpy", gq, q.data, T, 1e-4, 1e-4), "Q");
+    EXPECT(v.numel == T - 1 && test_close("speed vs scipy", gv, v.data, T - 1, 1e-5, 1e-5), "speed");
+    double *t;
+    size_t n;
+    momu_motion_beats_q(&m, &t, &n, &e);
+    EXPECT(n == bq.numel && n > 5, "Q beats %zu vs %zu", n, bq.numel);
+    for (size_t i = 0; i < n && i < bq.numel; i++) EXPECT(fabs(t[i] * 25.0 - bq.data[i]) < 1e-6, "Q beat %zu", i);
+    free(t);
+    momu_motion_beats_speed(&m, &t, &n, &e);
+    EXPECT(n == bs.numel && n > 3, "speed beats %zu vs %zu", n, bs.numel);
+    for (size_t i = 0; i < n && i < bs.numel; i++) EXPECT(fabs(t[i] * 25.0 - bs.data[i]) < 1e-6, "speed beat %zu", i);
+    free(t);
+    free(gq);
+    free(gv);
+    momu_npy_free(&q); momu_npy_free(&v); momu_npy_free(&bq); momu_npy_free(&bs);
+    momu_motion_free(&m);
+}
+
 /* ---- features ---------------------------------------------------------------------------------- */
 
 /* A DwM-like figure: rigid layout around the root, turning and walking; feet touch y = 0. */
@@ -503,6 +541,7 @@ int main(void) {
     RUN(beats_q_periodic);
     RUN(pick_peaks_loris_rule);
     RUN(beats_speed_periodic);
+    RUN(beats_golden_fixture);
     RUN(features_roundtrip);
     RUN(features_contacts);
     RUN(mirror);
