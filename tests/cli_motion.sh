@@ -37,5 +37,8 @@ head -c 200 "$d/a.bvh" > "$d/t.bvh"
 err=$("$M" motion convert "$d/t.bvh" "$d/t.npy" 2>&1 >/dev/null); rc=$?
 [ $rc -eq 1 ] && echo "$err" | grep -q 't.bvh' && [ ! -e "$d/t.npy" ] && ok motion_convert_truncated || { ko motion_convert_truncated; echo "$err"; }
 "$M" motion convert "$d/a.bvh" "$d/a.xyz" >/dev/null 2>&1; [ $? -eq 1 ] && ok motion_convert_bad_ext || ko motion_convert_bad_ext
+"$M" motion convert "$d/a.bvh" "$d/s.bvh" --bvh-stretch 2>/dev/null && grep -q 'CHANNELS 6 Xposition' "$d/s.bvh" \
+  && [ "$(grep -c 'CHANNELS 6' "$d/s.bvh")" -eq 2 ] && ok motion_convert_bvh_stretch || ko motion_convert_bvh_stretch
+"$M" motion convert "$d/a.bvh" "$d/s.json" --bvh-stretch >/dev/null 2>&1; [ $? -eq 2 ] && ok motion_stretch_only_bvh || ko motion_stretch_only_bvh
 "$M" motion convert --help >/dev/null 2>&1 && "$M" motion beats --help >/dev/null 2>&1 && "$M" motion --help >/dev/null 2>&1 \
   && ok motion_help || ko motion_help

@@ -295,6 +295,14 @@ TEST(bvh_write_varying_lengths_bounded) {
         EXPECT(mx < 4.5 && mean < 2.0, "max %g mean %g cm", mx, mean);
         momu_motion_free(&back);
     }
+    /* stretch mode: position channels on every joint reproduce the varying lengths */
+    EXPECT(momu_bvh_save(p, &m, 1, &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(momu_motion_load(p, &back, &e) == MOMU_OK, "%s", e.msg);
+    if (!e.status) {
+        double mean, mx = max_dist(&m, &back, &mean);
+        EXPECT(mx < 1e-3, "stretch: max %g mean %g cm", mx, mean);
+        momu_motion_free(&back);
+    }
     momu_motion_free(&m);
 }
 

@@ -82,6 +82,10 @@ momu_status momu_motion_check(const momu_motion *m, const char *what, momu_err *
 /* ---- BVH details (src/motion/bvh.c) ----------------------------------------------------------- */
 /* Reads every joint of a BVH file (End Sites as "<parent>_end", virtual joints kept), no DwM mapping. */
 momu_status momu_bvh_load_raw(const char *path, momu_motion *m, momu_err *e);
+/* Writes a BVH like momu_motion_save; stretch = 1 also gives every JOINT Xposition Yposition Zposition
+ * channels with its per-frame local offset, so FK reproduces positions exactly where bone lengths vary
+ * (real capture, generated motion). Many retargeting tools expect fixed offsets: the default is 0. */
+momu_status momu_bvh_save(const char *path, const momu_motion *m, int stretch, momu_err *e);
 /* Euler angles of three rotation channels, axes 0 x, 1 y, 2 z, e.g. "Zrotation Xrotation Yrotation" is
  * order {2, 0, 1}: R = R_z(d0) R_x(d1) R_y(d2) (intrinsic, column vectors), degrees, R row-major 3x3. */
 void momu_euler_to_matrix(const int order[3], const double deg[3], double r[9]);

@@ -25,9 +25,11 @@ static int load_with_fps(const char *cmd, const char *path, float fps, int raw, 
 static int motion_convert(int argc, char **argv) {
     const char *cmd = "motion convert";
     float fps = 0;
-    int raw = 0;
+    int raw = 0, stretch = 0;
     const cli_opt opts[] = {
         {"fps", CLI_FLOAT, &fps, "frame rate of .npy input (0: 25, the DwM rate)"},
+        {"bvh-stretch", CLI_FLAG, &stretch, "BVH output: position channels on every joint, so varying bone lengths "
+                                            "are reproduced exactly (default: fixed offsets, median bone lengths)"},
         {"raw", CLI_FLAG, &raw, "BVH input: keep every BVH joint (virtual joints, End Sites) instead of mapping to DwM"},
     };
     const char *pos[2];
@@ -40,7 +42,13 @@ static int motion_convert(int argc, char **argv) {
     momu_motion m;
     if (load_with_fps(cmd, pos[0], fps, raw, &m)) return 1;
     momu_err e = {0};
-    if (momu_motion_save(pos[1], &m, &e)) {
+    char oext[16];
+    momu_path_ext(pos[1], oext, sizeof oext);
+    if (stretch && strcmp(oext, "bvh")) {
+        momu_motion_free(&m);
+        return cli_errorf(cmd, "--bvh-stretch applies to .bvh output only"), 2;
+    }
+    if (stretch ? momu_bvh_save(pos[1], &m, 1, &e) : momu_motion_save(pos[1], &m, &e)) {
         momu_motion_free(&m);
         return cli_error(cmd, &e);
     }
@@ -91,7 +99,7 @@ int cli_motion(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "convert")) return motion_convert(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "beats")) return motion_beats(argc - 1, argv + 1);
     FILE *f = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? stdout : stderr;
-    fprintf(f, "usage: momu motion convert IN OUT [--fps F] [--raw]\n"
+    fprintf(f, "usage: momu motion convert IN OUT [--fps F] [--raw] [--bvh-stretch]\n"
                "       momu motion beats IN [--method q|speed] [--fps F]\n"
                "formats by extension: .npy (T,J,3) float32/64, .bvh, .json; 'momu motion SUB --help' for details\n");
     if (f == stdout) return 0;

@@ -26,7 +26,10 @@
  * Leaves are written as JOINTs with zero rotation plus an End Site (so that every point is a bone head in
  * Blender), except a leaf named "*_end" that is its parent's only child, which is written as an End Site.
  * Rotation channels are written as Zrotation Xrotation Yrotation, unwrapped to stay within 180 degrees of
- * the previous frame. With constant bone lengths, FK of the written file reproduces the input. */
+ * the previous frame. With constant bone lengths, FK of the written file reproduces the input.
+ * Stretch mode (momu_bvh_save(..., stretch = 1)): every JOINT also carries Xposition Yposition Zposition
+ * holding its per-frame local translation G_parent^T (P_j - P_parent), so FK reproduces varying bone
+ * lengths exactly; the rotations are the same fit. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -495,6 +498,12 @@ done:
     return st;
 }
 
+momu_status momu_bvh_save(const char *path, const momu_motion *m, int stretch, momu_err *e) {
+    momu_status st = momu_motion_check(m, path, e);
+    if (st) return st;
+    return motion_bvh_write(path, m, stretch, e);
+}
+
 momu_status momu_bvh_load_raw(const char *path, momu_motion *m, momu_err *e) {
     momu_status st = motion_bvh_read(path, 1, m, e);
     if (st) return st;
@@ -744,7 +753,7 @@ static double unwrap_deg(double x, double prev) {
     return x;
 }
 
-static void write_joint(FILE *f, const bvh_plan *p, size_t j, int depth) {
+static void write_joint(FILE *f, const bvh_plan *p, size_t j, int depth, int stretch) {
     static const char IND[] = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
     int d = depth < 30 ? depth : 30;
     const double *o = p->dir + j * 3;
@@ -758,8 +767,9 @@ static void write_joint(FILE *f, const bvh_plan *p, size_t j, int depth) {
         fprintf(f, "ROOT %s\n{\n\tOFFSET 0.000000 0.000000 0.000000\n", p->names[j]);
         fprintf(f, "\tCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n");
     } else {
-        fprintf(f, "%.*sJOINT %s\n%.*s{\n%.*s\tOFFSET %.6f %.6f %.6f\n%.*s\tCHANNELS 3 Zrotation Xrotation Yrotation\n",
-                d, IND, p->names[j], d, IND, d, IND, o[0] * L, o[1] * L, o[2] * L, d, IND);
+        fprintf(f, "%.*sJOINT %s\n%.*s{\n%.*s\tOFFSET %.6f %.6f %.6f\n%.*s\tCHANNELS %s\n", d, IND, p->names[j], d,
+                IND, d, IND, o[0] * L, o[1] * L, o[2] * L, d, IND,
+                stretch ? "6 Xposition Yposition Zposition Zrotation Xrotation Yrotation" : "3 Zrotation Xrotation Yrotation");
     }
     if (p->n_child[j] == 0) { /* a leaf point: an End Site continuing the bone, so it is a bone head */
         double el = L * 0.25 > 1.0 ? L * 0.25 : 1.0;
@@ -768,11 +778,11 @@ static void write_joint(FILE *f, const bvh_plan *p, size_t j, int depth) {
         fprintf(f, "%.*s\tEnd Site\n%.*s\t{\n%.*s\t\tOFFSET %.6f %.6f %.6f\n%.*s\t}\n", d, IND, d, IND, d, IND,
                 u[0] * el, u[1] * el, u[2] * el, d, IND);
     }
-    for (int c = p->first_child[j]; c >= 0; c = p->next_sib[c]) write_joint(f, p, (size_t)c, depth + 1);
+    for (int c = p->first_child[j]; c >= 0; c = p->next_sib[c]) write_joint(f, p, (size_t)c, depth + 1, stretch);
     fprintf(f, "%.*s}\n", d, IND);
 }
 
-momu_status motion_bvh_write(const char *path, const momu_motion *m, momu_err *e) {
+momu_status motion_bvh_write(const char *path, const momu_motion *m, int stretch, momu_err *e) {
     bvh_plan p;
     momu_status st;
     if (momu_skeleton_is_dwm(&m->skel)) st = plan_dwm(&p, m, e);
@@ -796,7 +806,7 @@ momu_status motion_bvh_write(const char *path, const momu_motion *m, momu_err *e
     if (st) goto done;
     FILE *f = a.f;
     fputs("HIERARCHY\n", f);
-    write_joint(f, &p, p.root, 0);
+    write_joint(f, &p, p.root, 0, stretch);
     fprintf(f, "MOTION\nFrames: %zu\nFrame Time: %.9f\n", T, 1.0 / m->fps);
     double Groot_prev[9];
     m3_eye(Groot_prev);
@@ -847,6 +857,7 @@ momu_status motion_bvh_write(const char *path, const momu_motion *m, momu_err *e
                 for (int d = 0; d < 3; d++) off[d] = p.dir[(size_t)c * 3 + d] * p.len[c];
                 m3_vec(w, g, off);
                 for (int d = 0; d < 3; d++) Q[(size_t)c * 3 + d] = q[d] + w[d];
+                if (stretch && !p.end_site[c]) plan_pos(&p, m, t, (size_t)c, Q + (size_t)c * 3); /* exact */
             }
         }
         for (size_t k = 0; k < P; k++) {
@@ -859,6 +870,14 @@ momu_status motion_bvh_write(const char *path, const momu_motion *m, momu_err *e
                 fprintf(f, "%.6f %.6f %.6f ", Q[j * 3], Q[j * 3 + 1], Q[j * 3 + 2]);
             } else {
                 m3_mul_tn(L, G + (size_t)par * 9, G + j * 9);
+                if (stretch) { /* local translation G_parent^T (Q_j - Q_parent), replacing the OFFSET */
+                    double dlt[3], loc[3], Gt[9];
+                    for (int c = 0; c < 3; c++) dlt[c] = Q[j * 3 + c] - Q[(size_t)par * 3 + c];
+                    for (int u = 0; u < 3; u++)
+                        for (int v = 0; v < 3; v++) Gt[u * 3 + v] = G[(size_t)par * 9 + v * 3 + u];
+                    m3_vec(loc, Gt, dlt);
+                    fprintf(f, "%.6f %.6f %.6f ", loc[0], loc[1], loc[2]);
+                }
             }
             momu_euler_from_matrix(ZXY, L, deg);
             for (int c = 0; c < 3; c++) {

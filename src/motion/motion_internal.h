@@ -5,6 +5,6 @@
 
 /* bvh.c */
 momu_status motion_bvh_read(const char *path, int raw, momu_motion *m, momu_err *e);
-momu_status motion_bvh_write(const char *path, const momu_motion *m, momu_err *e);
+momu_status motion_bvh_write(const char *path, const momu_motion *m, int stretch, momu_err *e);
 
 #endif

@@ -301,7 +301,7 @@ momu_status momu_motion_save(const char *path, const momu_motion *m, momu_err *e
         return momu_npy_write_f32(path, m->pos, 3, shape, e);
     }
     if (!strcmp(ext, "json")) return json_write_motion(path, m, e);
-    if (!strcmp(ext, "bvh")) return motion_bvh_write(path, m, e);
+    if (!strcmp(ext, "bvh")) return motion_bvh_write(path, m, 0, e);
     return momu_fail(e, MOMU_ERR_ARG, "%s: unknown motion extension '.%s' (expected .npy, .bvh or .json)", path, ext);
 }
 
