@@ -19,6 +19,7 @@
 #include "momu/npy.h"
 #include "momu/rng.h"
 #include "test.h"
+#include "../src/nn/layers_util.h"   /* nn_attention_forward_lean_stack */
 
 #define PAR_RTOL 1e-4
 #define PAR_ATOL 1e-5
@@ -422,14 +423,17 @@ TEST(fast_matches_ref_medium) {
 /* The lean forward never holds Tq x Tk; it must agree with the training forward (different summation order:
  * float rounding only), including key lengths that are not multiples of its blocks and D above its block. */
 TEST(attention_lean_matches_training) {
-    size_t cases[3][5] = {{2, 100, 130, 2, 24}, {1, 33, 1, 1, 8}, {1, 40, 70, 1, 300}};
-    for (int ci = 0; ci < 3; ci++) {
+    size_t cases[4][5] = {{2, 100, 130, 2, 24}, {1, 33, 1, 1, 8}, {1, 40, 70, 1, 300}, {1, 20, 600, 2, 8}};
+    for (int ci = 0; ci < 4; ci++) {
         size_t B = cases[ci][0], Tq = cases[ci][1], Tk = cases[ci][2], H = cases[ci][3], D = cases[ci][4], C = H * D;
         float *q = frand(B * Tq * C, 1.5f), *k = frand(B * Tk * C, 1.5f), *v = frand(B * Tk * C, 1);
         float *o = fzero(B * Tq * C), *ol = fzero(B * Tq * C), *att = fzero(B * H * Tq * Tk);
         nn_attention_forward(o, att, q, k, v, B, Tq, Tk, H, D, C, C, C, C);
         nn_attention_forward_lean(ol, q, k, v, B, Tq, Tk, H, D, C, C, C, C);
         EXPECT(test_close("lean", ol, o, B * Tq * C, 1e-5, 1e-4), "case %d", ci);
+        memset(ol, 0, B * Tq * C * sizeof *ol);
+        nn_attention_forward_lean_stack(ol, q, k, v, B, Tq, Tk, H, D, C, C, C, C);
+        EXPECT(test_close("lean stack", ol, o, B * Tq * C, 1e-5, 1e-4), "case %d stack fallback", ci);
         free(q); free(k); free(v); free(o); free(ol); free(att);
     }
 }
