@@ -177,7 +177,7 @@ momu_status audio_istft(const float *X, size_t n_frames, size_t n_fft, size_t ho
     const size_t n_bins = n_fft / 2 + 1, half = n_fft / 2;
     const size_t n_pad = n_fft + hop * (n_frames - 1);   /* length of the padded signal */
     const size_t n_out = hop * (n_frames - 1);
-    enum { BLOCK = 256 };                                /* frames per parallel block (bounded scratch) */
+    enum { BLOCK = 1024 };                               /* frames per parallel block (4 MB scratch at n_fft 1024) */
     float *win = momu_malloc_array(n_fft, sizeof(float), e);
     double *acc = momu_calloc_array(n_pad, sizeof(double), e);
     double *wss = momu_calloc_array(n_pad, sizeof(double), e);
