@@ -456,8 +456,9 @@ momu_status motion_bvh_read(const char *path, int raw, momu_motion *m, momu_err 
     double *scratch = momu_malloc_array(J * 12, sizeof(double), e);
     if (!scratch) { st = MOMU_ERR_OOM; goto done; }
     momu_motion full;
-    st = momu_motion_alloc(&full, T, J, (float)(1.0 / ft), e);
-    if (st) { free(scratch); momu_fail(e, st, "%s: cannot hold %zu frames x %zu joints", path, T, J); goto done; }
+    momu_err ea = {0};
+    st = momu_motion_alloc(&full, T, J, (float)(1.0 / ft), &ea);
+    if (st) { free(scratch); momu_fail(e, st, "%s: %s", path, ea.msg); goto done; }
     bvh_fk(&sk, vals, T, full.pos, scratch, scratch + J * 9);
     free(scratch);
     full.skel.names = momu_calloc_array(J, MOMU_JOINT_NAME_MAX, e);

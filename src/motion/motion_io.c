@@ -130,8 +130,9 @@ static momu_status json_read_motion(const char *path, momu_motion *m, momu_err *
         goto done;
     }
     size_t T = fr->n, J = fr->items[0].n;
-    st = momu_motion_alloc(m, T, J, (float)fps, e);
-    if (st) { momu_fail(e, st, "%s: cannot hold the motion", path); goto done; }
+    momu_err ea = {0};
+    st = momu_motion_alloc(m, T, J, (float)fps, &ea);
+    if (st) { momu_fail(e, st, "%s: %s", path, ea.msg); goto done; }
     for (size_t t = 0; t < T; t++) {
         const momu_json *f = &fr->items[t];
         if (f->type != MOMU_JSON_ARRAY || f->n != J) {
