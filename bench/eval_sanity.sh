@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 run() { # name list [extra args]
     n=$1; l=$2; shift 2
     echo "== $n"
-    "$M" eval --pairs "$OUT/$l" --split "train:$n" --out "$OUT/$n.tsv" -q "$@"
+    "$M" eval --pairs "$OUT/$l" --split "train:$n" --out "$OUT/result_$n.tsv" -q "$@"
 }
 run halves halves.tsv
 run static static.tsv
@@ -26,4 +26,4 @@ if [ -n "$ALIGN" ]; then
     # other.tsv rows keep the motion's clip name, so the motion is re-timed with its own clip's alignment
     run other_aligned other.tsv --align "$ALIGN"
 fi
-echo "per-run TSVs in $OUT"
+echo "per-run results in $OUT/result_*.tsv"
