@@ -270,11 +270,182 @@ TEST(dit_threads_deterministic_and_lean) {
     rand_dit_free(&r);
 }
 
+/* ---- conv residual block against torch ------------------------------------------------------------- */
+static void res_case(const char *tag, size_t B, size_t T, size_t Ci, size_t Co, size_t G) {
+    tensor_table tab;
+    table_init(&tab);
+    res_block rb;
+    momu_err e = {0};
+    EXPECT(res_block_register(&rb, &tab, "", Ci, Co, G, &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(tab.n == (Ci == Co ? 8 : 10), "%d tensors", tab.n);
+    nn_params p;
+    EXPECT(nn_params_alloc(&p, &tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(fix_load_params(tag, &tab, p.params), "weights of %s", tag);
+    float *x = load_vec(tag, "x", B * T * Ci), *dy = load_vec(tag, "dy", B * T * Co);
+    EXPECT(x && dy, "inputs of %s", tag);
+    if (!x || !dy || test_cur_fail) { free(x); free(dy); nn_params_free(&p); table_free(&tab); return; }
+    res_block_w w, dw;
+    res_block_bind(&w, &rb, &tab, p.params);
+    res_block_bind(&dw, &rb, &tab, p.grads);
+    float *act = calloc(res_block_act_size(&rb, B, T), sizeof(float));
+    float *scr = calloc(res_block_scratch_size(&rb, B, T), sizeof(float));
+    float *y = calloc(B * T * Co, sizeof(float)), *dx = calloc(B * T * Ci, sizeof(float));
+    res_block_forward(y, act, x, &w, &rb, B, T);
+    EXPECT(fix_close(tag, "y", "", y, B * T * Co), "forward");
+    nn_params_zero_grads(&p);
+    res_block_backward(dx, &dw, scr, dy, act, x, &w, &rb, B, T);
+    EXPECT(fix_close(tag, "dx", "", dx, B * T * Ci), "dx");
+    for (int i = 0; i < tab.n; i++)
+        EXPECT(fix_close(tag, "g_", tab.t[i].name, table_ptr(&tab, p.grads, i), tab.t[i].numel), "grad %s",
+               tab.t[i].name);
+    /* dx == NULL gives the same parameter gradients */
+    float *g1 = malloc(tab.total * sizeof(float));
+    memcpy(g1, p.grads, tab.total * sizeof(float));
+    nn_params_zero_grads(&p);
+    res_block_backward(NULL, &dw, scr, dy, act, x, &w, &rb, B, T);
+    EXPECT(!memcmp(g1, p.grads, tab.total * sizeof(float)), "grads without dx differ");
+    free(g1); free(x); free(dy); free(act); free(scr); free(y); free(dx);
+    nn_params_free(&p);
+    table_free(&tab);
+}
+
+TEST(res_block_shortcut_matches_torch) { res_case("res_skip", 2, 7, 8, 16, 4); }
+TEST(res_block_identity_matches_torch) { res_case("res_same", 2, 6, 16, 16, 4); }
+
+TEST(res_register_names_and_errors) {
+    tensor_table tab;
+    table_init(&tab);
+    res_block rb;
+    momu_err e = {0};
+    EXPECT(res_block_register(&rb, &tab, "enc.res.0.", 64, 128, 32, &e) == MOMU_OK, "%s", e.msg);
+    int id = table_find(&tab, "enc.res.0.conv1.weight");
+    EXPECT(id >= 0 && tab.t[id].ndim == 3 && tab.t[id].shape[0] == 128 && tab.t[id].shape[1] == 64 &&
+           tab.t[id].shape[2] == 3 && tab.t[id].decay == 1, "conv1 weight");
+    id = table_find(&tab, "enc.res.0.nin_shortcut.weight");
+    EXPECT(id >= 0 && tab.t[id].shape[2] == 1, "shortcut weight (Co,Ci,1)");
+    id = table_find(&tab, "enc.res.0.norm1.weight");
+    EXPECT(id >= 0 && tab.t[id].decay == 0 && tab.t[id].numel == 64, "norm1 weight");
+    momu_err e2 = {0};
+    EXPECT(res_block_register(&rb, &tab, "x.", 48, 64, 32, &e2) == MOMU_ERR_ARG && strstr(e2.msg, "groups"), "G | C");
+    table_free(&tab);
+}
+
+/* Central differences on a tiny res block with a shortcut (B 2, T 5, Ci 4, Co 6, G 2): as for the DiT. */
+static double res_loss(const res_block *rb, const res_block_w *w, float *act, const float *x, const float *dy,
+                       float *y, size_t B, size_t T) {
+    res_block_forward(y, act, x, w, rb, B, T);
+    double L = 0.0;
+    for (size_t i = 0; i < B * T * rb->Co; i++) L += (double)y[i] * dy[i];
+    return L;
+}
+
+TEST(res_block_finite_differences) {
+    size_t B = 2, T = 5, Ci = 4, Co = 6, G = 2;
+    tensor_table tab;
+    table_init(&tab);
+    res_block rb;
+    momu_err e = {0};
+    EXPECT(res_block_register(&rb, &tab, "", Ci, Co, G, &e) == MOMU_OK, "%s", e.msg);
+    nn_params p;
+    EXPECT(nn_params_alloc(&p, &tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
+    if (test_cur_fail) return;
+    momu_rng rng;
+    momu_rng_seed(&rng, 5);
+    momu_rng_fill_normal(&rng, p.params, tab.total, 0.4f);
+    float *x = malloc(B * T * Ci * sizeof(float)), *dy = malloc(B * T * Co * sizeof(float));
+    momu_rng_fill_normal(&rng, x, B * T * Ci, 1.0f);
+    momu_rng_fill_normal(&rng, dy, B * T * Co, 1.0f);
+    res_block_w w, dw;
+    res_block_bind(&w, &rb, &tab, p.params);
+    res_block_bind(&dw, &rb, &tab, p.grads);
+    float *act = calloc(res_block_act_size(&rb, B, T), sizeof(float));
+    float *scr = calloc(res_block_scratch_size(&rb, B, T), sizeof(float));
+    float *y = calloc(B * T * Co, sizeof(float)), *dx = calloc(B * T * Ci, sizeof(float));
+    res_loss(&rb, &w, act, x, dy, y, B, T);
+    nn_params_zero_grads(&p);
+    res_block_backward(dx, &dw, scr, dy, act, x, &w, &rb, B, T);
+    const float eps = 1e-2f;
+    size_t n_checked = 0, n_bad = 0;
+    double worst = 0.0;
+    for (int ti = -1; ti < tab.n; ti++) {
+        float *v = ti < 0 ? x : table_ptr(&tab, p.params, ti), *g = ti < 0 ? dx : table_ptr(&tab, p.grads, ti);
+        size_t n = ti < 0 ? B * T * Ci : tab.t[ti].numel, step = n / 12 ? n / 12 : 1;
+        for (size_t i = 0; i < n; i += step) {
+            float old = v[i];
+            v[i] = old + eps;
+            double lp = res_loss(&rb, &w, act, x, dy, y, B, T);
+            v[i] = old - eps;
+            double lm = res_loss(&rb, &w, act, x, dy, y, B, T);
+            v[i] = old;
+            double fd = (lp - lm) / (2.0 * eps), err = fabs(fd - g[i]) / (1.0 + fabs(g[i]));
+            if (err > worst) worst = err;
+            if (err > 3e-3) n_bad++;
+            n_checked++;
+        }
+    }
+    EXPECT(n_bad == 0, "%zu of %zu finite differences off (worst %.3g)", n_bad, n_checked, worst);
+    free(x); free(dy); free(act); free(scr); free(y); free(dx);
+    nn_params_free(&p);
+    table_free(&tab);
+}
+
+/* A shape that reaches the BLAS paths: forward and backward byte-identical for 1 and 2 threads. */
+TEST(res_threads_deterministic) {
+    size_t B = 2, T = 40, Ci = 32, Co = 64, G = 8;
+    tensor_table tab;
+    table_init(&tab);
+    res_block rb;
+    momu_err e = {0};
+    EXPECT(res_block_register(&rb, &tab, "", Ci, Co, G, &e) == MOMU_OK, "%s", e.msg);
+    nn_params p;
+    EXPECT(nn_params_alloc(&p, &tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
+    if (test_cur_fail) return;
+    momu_rng rng;
+    momu_rng_seed(&rng, 9);
+    momu_rng_fill_normal(&rng, p.params, tab.total, 0.2f);
+    float *x = malloc(B * T * Ci * sizeof(float)), *dy = malloc(B * T * Co * sizeof(float));
+    momu_rng_fill_normal(&rng, x, B * T * Ci, 1.0f);
+    momu_rng_fill_normal(&rng, dy, B * T * Co, 1.0f);
+    res_block_w w, dw;
+    res_block_bind(&w, &rb, &tab, p.params);
+    res_block_bind(&dw, &rb, &tab, p.grads);
+    float *act = calloc(res_block_act_size(&rb, B, T), sizeof(float));
+    float *scr = calloc(res_block_scratch_size(&rb, B, T), sizeof(float));
+    float *y[2], *dx[2], *gr[2];
+    for (int k = 0; k < 2; k++) {
+#ifdef _OPENMP
+        omp_set_num_threads(k + 1);
+#endif
+        y[k] = calloc(B * T * Co, sizeof(float));
+        dx[k] = calloc(B * T * Ci, sizeof(float));
+        gr[k] = malloc(tab.total * sizeof(float));
+        res_block_forward(y[k], act, x, &w, &rb, B, T);
+        nn_params_zero_grads(&p);
+        res_block_backward(dx[k], &dw, scr, dy, act, x, &w, &rb, B, T);
+        memcpy(gr[k], p.grads, tab.total * sizeof(float));
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+    EXPECT(!memcmp(y[0], y[1], B * T * Co * sizeof(float)), "forward differs between 1 and 2 threads");
+    EXPECT(!memcmp(dx[0], dx[1], B * T * Ci * sizeof(float)), "dx differs between 1 and 2 threads");
+    EXPECT(!memcmp(gr[0], gr[1], tab.total * sizeof(float)), "grads differ between 1 and 2 threads");
+    for (int k = 0; k < 2; k++) { free(y[k]); free(dx[k]); free(gr[k]); }
+    free(x); free(dy); free(act); free(scr);
+    nn_params_free(&p);
+    table_free(&tab);
+}
+
 int main(void) {
     RUN(dit_register_names_and_errors);
     RUN(dit_stack_matches_torch);
     RUN(dit_block_rope_matches_torch);
     RUN(dit_block_finite_differences);
     RUN(dit_threads_deterministic_and_lean);
+    RUN(res_register_names_and_errors);
+    RUN(res_block_shortcut_matches_torch);
+    RUN(res_block_identity_matches_torch);
+    RUN(res_block_finite_differences);
+    RUN(res_threads_deterministic);
     return test_summary();
 }

@@ -141,14 +141,40 @@ static void blk_rope_apply(float *qkv, const float *cs, size_t B, size_t T, size
     }
 }
 
-/* Row softmax in place (torch.softmax): subtract the row max for stability. */
+/* Row softmax in place (torch.softmax): subtract the row max for stability. The max and the sum run in
+ * 16 fixed lanes combined in a fixed order, so the loops vectorise (a plain float `sum +=` would not
+ * without -ffast-math) and the result does not depend on threads. */
+#define BLK_LANES 16
 static inline void blk_softmax_row(float *s, size_t n) {
+    float lm[BLK_LANES], ls[BLK_LANES];
+    size_t nv = n - n % BLK_LANES, j;
+    for (int l = 0; l < BLK_LANES; l++) lm[l] = s[0];
+    for (j = 0; j < nv; j += BLK_LANES)
+        for (int l = 0; l < BLK_LANES; l++) lm[l] = s[j + l] > lm[l] ? s[j + l] : lm[l];
     float mx = s[0];
-    for (size_t j = 1; j < n; j++) mx = s[j] > mx ? s[j] : mx;
+    for (int l = 0; l < BLK_LANES; l++) mx = lm[l] > mx ? lm[l] : mx;
+    for (; j < n; j++) mx = s[j] > mx ? s[j] : mx;
+    for (j = 0; j < n; j++) s[j] = blk_expf(s[j] - mx);
+    for (int l = 0; l < BLK_LANES; l++) ls[l] = 0.0f;
+    for (j = 0; j < nv; j += BLK_LANES)
+        for (int l = 0; l < BLK_LANES; l++) ls[l] += s[j + l];
     float sum = 0.0f;
-    for (size_t j = 0; j < n; j++) { float e = blk_expf(s[j] - mx); s[j] = e; sum += e; }
+    for (int l = 0; l < BLK_LANES; l++) sum += ls[l];
+    for (; j < n; j++) sum += s[j];
     float inv = 1.0f / sum;
-    for (size_t j = 0; j < n; j++) s[j] *= inv;
+    for (j = 0; j < n; j++) s[j] *= inv;
+}
+
+/* sum_j a[j] b[j] in 16 fixed lanes (vectorises; deterministic). */
+static inline float blk_dot(const float *a, const float *b, size_t n) {
+    float ls[BLK_LANES] = {0};
+    size_t nv = n - n % BLK_LANES, j;
+    for (j = 0; j < nv; j += BLK_LANES)
+        for (int l = 0; l < BLK_LANES; l++) ls[l] += a[j + l] * b[j + l];
+    float s = 0.0f;
+    for (int l = 0; l < BLK_LANES; l++) s += ls[l];
+    for (; j < n; j++) s += a[j] * b[j];
+    return s;
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
@@ -317,7 +343,7 @@ static void dit_gelu_forward(float *g, const float *f, size_t n) {
         for (size_t i = i0; i < i1; i++) {
             float x = f[i];
             float u = BLK_GELU_K0 * (x + BLK_GELU_K1 * x * x * x);
-            g[i] = 0.5f * x * (1.0f + blk_tanhf(u));
+            g[i] = x / (1.0f + blk_expf(-2.0f * u));     /* = 0.5 x (1 + tanh u), no cancellation at x << 0 */
         }
     }
 }
@@ -384,8 +410,8 @@ static void dit_gate_mul(float *dst, const float *src, const float *mod, size_t 
     }
 }
 
-/* df = dg * GELU'(f) in place, from g = 0.5 x (1 + tanh(u)), u = k0 (x + k1 x^3):
- *   GELU'(x) = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) k0 (1 + 3 k1 x^2) */
+/* df = dg * GELU'(f) in place, from g = 0.5 x (1 + tanh(u)) = x s, s = sigmoid(2u), u = k0 (x + k1 x^3):
+ *   GELU'(x) = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) u' = s + 2 x s (1 - s) k0 (1 + 3 k1 x^2) */
 static void dit_gelu_backward(float *dg, const float *f, size_t n) {
     BLK_PARALLEL_FOR
     for (size_t i0 = 0; i0 < n; i0 += 4096) {
@@ -393,8 +419,8 @@ static void dit_gelu_backward(float *dg, const float *f, size_t n) {
         for (size_t i = i0; i < i1; i++) {
             float x = f[i];
             float u = BLK_GELU_K0 * (x + BLK_GELU_K1 * x * x * x);
-            float th = blk_tanhf(u);
-            float d = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * BLK_GELU_K0 * (1.0f + 3.0f * BLK_GELU_K1 * x * x);
+            float sg = 1.0f / (1.0f + blk_expf(-2.0f * u));   /* sigmoid(2u) = 0.5 (1 + tanh u) */
+            float d = sg + 2.0f * x * sg * (1.0f - sg) * BLK_GELU_K0 * (1.0f + 3.0f * BLK_GELU_K1 * x * x);
             dg[i] *= d;
         }
     }
@@ -434,8 +460,7 @@ static void dit_attn_backward(float *dqkv, float *dP, const float *dob, const fl
         for (size_t t = 0; t < T; t++) {
             float *dr = dPb + t * T;
             const float *pr = Pb + t * T;
-            float s = 0.0f;
-            for (size_t j = 0; j < T; j++) s += dr[j] * pr[j];
+            float s = blk_dot(dr, pr, T);
             for (size_t j = 0; j < T; j++) dr[j] = pr[j] * (dr[j] - s);
         }
         blk_gemm_inner(NN_GEMM_N, NN_GEMM_N, T, D, T, scale, dPb, T, k, 3 * C, 0.0f, dq, 3 * C);

@@ -32,10 +32,8 @@ static inline float blk_expf(float x) {
     return y * s;
 }
 
-/* tanh(u) = 1 - 2 / (exp(2u) + 1): saturates cleanly to +-1, absolute error about 1e-7. */
-static inline float blk_tanhf(float u) { return 1.0f - 2.0f / (blk_expf(2.0f * u) + 1.0f); }
-
-/* GELU, tanh approximation (torch.nn.GELU(approximate="tanh")): 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) */
+/* GELU, tanh approximation (torch.nn.GELU(approximate="tanh")): 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))),
+ * computed as x sigmoid(2u) (the same function, without the cancellation of 1 + tanh u for x << 0). */
 #define BLK_GELU_K0 0.7978845608028654f
 #define BLK_GELU_K1 0.044715f
 
