@@ -146,7 +146,7 @@ momu_status momu_eval_joints_from_names(const char *const *names, size_t J, momu
  *   0,1 wrist above head centre          2,3 wrist above its shoulder
  *   4,5 wrist > 0.5 hum in front of neck 6,7 wrist > 0.2 hum behind neck      8,9 wrist > 1.5 hum to the side
  *   10,11 elbow angle < 110°             12,13 elbow above its shoulder       14,15 knee angle < 150°
- *   16,17 foot's lowest point > 0.3 hum above the other foot's               18,19 ankle > 0.5 hum ahead of the other
+ *   16,17 foot's lowest point > 0.15 hum above the other foot's              18,19 ankle > 0.5 hum ahead of the other
  *   20 ankles > 2 hum apart (horizontal) 21 feet crossed (left ankle to the right of the right one)
  *   22 wrists > 3 hum apart              23 wrists < 0.7 hum apart            24,25 wrist < 1 hum from head
  *   26 neck-root line > 25° from vertical 27 shoulder line > 25° from hip line (twist)

@@ -266,7 +266,7 @@ momu_status momu_geometric_features(const float *pos, size_t T, size_t J, double
             f[10 + s] += angle_deg(sub(sh[s], el[s]), sub(wr[s], el[s])) < 110.0; /* elbow bent */
             f[12 + s] += el[s].y > sh[s].y;                            /* elbow above shoulder */
             f[14 + s] += angle_deg(sub(hp[s], kn[s]), sub(an[s], kn[s])) < 150.0; /* knee bent */
-            f[16 + s] += foot_low[s] - foot_low[1 - s] > 0.3 * hum;    /* foot raised (vs the other foot) */
+            f[16 + s] += foot_low[s] - foot_low[1 - s] > 0.15 * hum;   /* foot raised (vs the other foot) */
             f[18 + s] += dot(sub(an[s], an[1 - s]), fw) > 0.5 * hum;   /* foot ahead of the other */
             f[24 + s] += len(sub(wr[s], head)) < 1.0 * hum;            /* hand near the head */
             v3 dv = sub(sub(at(pos, J, t1, r->wrist[s]), at(pos, J, t0, r->wrist[s])),
