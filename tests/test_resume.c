@@ -8,6 +8,7 @@
  * `tools/safetensors_check.py compare DIR/mlp.safetensors --npy-dir DIR` (the PyTorch-side check). */
 #include <math.h>
 #include <stdint.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -173,6 +174,30 @@ static int same_state(const run_state *a, const run_state *b) {
 }
 
 static char wpath[600], spath[600];
+static const char *self_path;
+
+/* The second half in a separate process (the test binary run again with --second-half): nothing but the
+ * files carries over. Writes its final weights and state to OUT_W / OUT_S. */
+static int second_half_main(const char *w, const char *st, const char *out_w, const char *out_s) {
+    momu_err e = {0};
+    run_state *s = calloc(1, sizeof *s);
+    make_data();
+    if (model_build(s, 64, &e) || (model_init(s, 777), 0) ||
+        safetensors_load_table(w, &s->tab, s->p.params, SAFETENSORS_F32, NULL, &e) ||
+        trainstate_load(st, &s->p, &s->o, &s->x, &e)) {
+        fprintf(stderr, "second half: %s\n", e.msg);
+        return 1;
+    }
+    train(s, STEPS - STEPS / 2);
+    if (safetensors_write_table(out_w, &s->tab, s->p.params, SAFETENSORS_F32, NULL, &e) ||
+        trainstate_save(out_s, &s->p, &s->o, &s->x, NULL, &e)) {
+        fprintf(stderr, "second half: %s\n", e.msg);
+        return 1;
+    }
+    model_free(s);
+    free(s);
+    return 0;
+}
 
 TEST(resume_is_bit_exact) {
     momu_err e = {0};
@@ -212,6 +237,26 @@ TEST(resume_is_bit_exact) {
     size_t nd = 0;
     for (size_t i = 0; i < full->p.total; i++) nd += memcmp(&full->p.params[i], &half->p.params[i], 4) != 0;
     EXPECT(nd == 0, "%zu parameter floats differ", nd);
+
+    /* the same with the second half in a fresh process */
+    {
+        char cmd[3000], ow[700], os[700];
+        snprintf(ow, sizeof ow, "%s/child_final.safetensors", test_tmpdir());
+        snprintf(os, sizeof os, "%s/child_final.state.safetensors", test_tmpdir());
+        snprintf(cmd, sizeof cmd, "'%s' --second-half '%s' '%s' '%s' '%s'", self_path, wpath, spath, ow, os);
+        int rc = system(cmd);
+        EXPECT(rc == 0, "child process: %s -> %d", cmd, rc);
+        run_state *c = calloc(1, sizeof *c);
+        momu_err_clear(&e);
+        if (rc == 0 && model_build(c, 64, &e) == MOMU_OK) {
+            model_init(c, 4242);
+            EXPECT(safetensors_load_table(ow, &c->tab, c->p.params, SAFETENSORS_F32, NULL, &e) == MOMU_OK &&
+                       trainstate_load(os, &c->p, &c->o, &c->x, &e) == MOMU_OK, "%s", e.msg);
+            EXPECT(same_state(full, c), "50 straight vs 25 + a fresh process doing the other 25: identical");
+            model_free(c);
+        }
+        free(c);
+    }
 
     const char *exp = getenv("MOMU_TEST_EXPORT");
     if (exp && *exp) {
@@ -371,8 +416,13 @@ TEST(state_file_refusals) {
     free(s);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     momu_verbosity = 0;
+    if (argc == 6 && !strcmp(argv[1], "--second-half")) return second_half_main(argv[2], argv[3], argv[4], argv[5]);
+    static char exe[1024];
+    ssize_t ne = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (ne > 0) { exe[ne] = 0; self_path = exe; }
+    else self_path = argv[0];
     make_data();
     snprintf(wpath, sizeof wpath, "%s/mlp_step25.safetensors", test_tmpdir());
     snprintf(spath, sizeof spath, "%s/mlp_step25.state.safetensors", test_tmpdir());
