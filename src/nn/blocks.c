@@ -259,7 +259,7 @@ static size_t dit_acts_carve(dit_acts *A, float *base, size_t B, size_t T, size_
     size_t n[16] = {B * C, B * 6 * C, T * D, N * C, N, N * C, N * 3 * C, B * H * T * T,
                     N * C, N * C, N * C, N, N * C, N * 4 * C, N * 4 * C, N * C};
     for (int i = 0; i < 16; i++) {
-        if (A) *p[i] = base ? base + off : NULL;
+        *p[i] = base ? base + off : NULL;
         off += blk_round16(n[i]);
     }
     return off;
@@ -267,7 +267,8 @@ static size_t dit_acts_carve(dit_acts *A, float *base, size_t B, size_t T, size_
 
 size_t dit_block_act_size(size_t B, size_t T, size_t C, size_t H) {
     if (H == 0) return 0;
-    return dit_acts_carve(NULL, NULL, B, T, C, H);
+    dit_acts A;
+    return dit_acts_carve(&A, NULL, B, T, C, H);
 }
 
 typedef struct {
@@ -287,7 +288,7 @@ static size_t dit_scratch_carve(dit_grads_tmp *S, float *base, size_t B, size_t 
     float **p[9] = {&S->dmod, &S->dsc, &S->dx1, &S->dbuf, &S->dbig, &S->dh, &S->dob, &S->dqkv, &S->dP};
     size_t n[9] = {B * 6 * C, B * C, N * C, N * C, N * 4 * C, N * C, N * C, N * 3 * C, B * H * T * T};
     for (int i = 0; i < 9; i++) {
-        if (S) *p[i] = base ? base + off : NULL;
+        *p[i] = base ? base + off : NULL;
         off += blk_round16(n[i]);
     }
     return off;
@@ -295,7 +296,8 @@ static size_t dit_scratch_carve(dit_grads_tmp *S, float *base, size_t B, size_t 
 
 size_t dit_block_scratch_size(size_t B, size_t T, size_t C, size_t H) {
     if (H == 0) return 0;
-    return dit_scratch_carve(NULL, NULL, B, T, C, H);
+    dit_grads_tmp S;
+    return dit_scratch_carve(&S, NULL, B, T, C, H);
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
@@ -526,7 +528,7 @@ static size_t dit_infer_carve(dit_infer_tmp *I, float *base, size_t B, size_t T,
     size_t n[9] = {B * C, B * 6 * C, T * D, N * C, N * 3 * C, N * C, N * C, N * 4 * C,
                    (size_t)DIT_INFER_SLOTS * DIT_QB * T};
     for (int i = 0; i < 9; i++) {
-        if (I) *p[i] = base ? base + off : NULL;
+        *p[i] = base ? base + off : NULL;
         off += blk_round16(n[i]);
     }
     return off;
@@ -534,7 +536,8 @@ static size_t dit_infer_carve(dit_infer_tmp *I, float *base, size_t B, size_t T,
 
 size_t dit_block_infer_scratch_size(size_t B, size_t T, size_t C, size_t H) {
     if (H == 0) return 0;
-    return dit_infer_carve(NULL, NULL, B, T, C, H);
+    dit_infer_tmp I;
+    return dit_infer_carve(&I, NULL, B, T, C, H);
 }
 
 static void dit_attn_forward_lean(float *o, float *slots, const float *qkv, size_t B, size_t T, size_t C,

@@ -58,13 +58,16 @@ static size_t res_acts_carve(res_acts *A, float *base, const res_block *rb, size
     float **p[9] = {&A->mean1, &A->rstd1, &A->n1, &A->s1, &A->h, &A->mean2, &A->rstd2, &A->n2, &A->s2};
     size_t n[9] = {BG, BG, NI, NI, NO, BG, BG, NO, NO};
     for (int i = 0; i < 9; i++) {
-        if (A) *p[i] = base ? base + off : NULL;
+        *p[i] = base ? base + off : NULL;
         off += res_round16(n[i]);
     }
     return off;
 }
 
-size_t res_block_act_size(const res_block *rb, size_t B, size_t T) { return res_acts_carve(NULL, NULL, rb, B, T); }
+size_t res_block_act_size(const res_block *rb, size_t B, size_t T) {
+    res_acts A;
+    return res_acts_carve(&A, NULL, rb, B, T);
+}
 
 /* three (B,T,max(Ci,Co)) gradient buffers */
 size_t res_block_scratch_size(const res_block *rb, size_t B, size_t T) {
