@@ -275,14 +275,14 @@ TEST(resume_is_bit_exact) {
             snprintf(p, sizeof p, "%s/%s.npy", exp, t->name);
             EXPECT(momu_npy_write_f32(p, full->p.params + t->offset, t->ndim, t->shape, &e) == MOMU_OK, "%s", e.msg);
         }
-        /* a float16 probe for numpy's astype(float16): magnitudes 2^-26 .. 2^16 (zeros, subnormals, normals,
-         * exact ties, and overflow to inf at the top), a third of them exactly halfway between two halves */
+        /* a float16 probe for numpy's astype(float16): magnitudes 2^-26 .. 2^15 (zeros, subnormals, normals),
+         * a third of them exactly halfway between two halves, and the top of the range (65504, 65519.99) */
         enum { NPROBE = 60000 };
         float *probe = malloc(NPROBE * sizeof(float));
         momu_rng r;
         momu_rng_seed(&r, 77);
         for (int i = 0; i < NPROBE; i++) {
-            float v = ldexpf(1.0f + momu_rng_uniform(&r), (int)momu_rng_below(&r, 42) - 26);
+            float v = ldexpf(1.0f + momu_rng_uniform(&r), (int)momu_rng_below(&r, 41) - 26);
             if (i % 3 == 0) {   /* exactly halfway between two halves of the same binade */
                 uint32_t u;
                 memcpy(&u, &v, 4);
@@ -291,6 +291,8 @@ TEST(resume_is_bit_exact) {
             }
             probe[i] = (i & 1) ? -v : v;
         }
+        probe[0] = 65504.0f;
+        probe[1] = -65519.99f;
         safetensors_tensor pt = {"f16_probe", 1, {NPROBE}, probe};
         snprintf(p, sizeof p, "%s/f16_probe.safetensors", exp);
         EXPECT(safetensors_write(p, &pt, 1, SAFETENSORS_F16, NULL, &e) == MOMU_OK, "%s", e.msg);

@@ -203,6 +203,15 @@ TEST(writer_rejects_bad_input) {
     FILE *f = fopen(path, "rb");
     EXPECT(f == NULL, "no file left behind");
     if (f) fclose(f);
+    /* F16 overflow is refused (the reader would reject the inf); 65519 still rounds to 65504 */
+    float big[2] = {65519.0f, 65520.0f};
+    safetensors_tensor tb = {"big", 1, {2}, big};
+    momu_err_clear(&e);
+    EXPECT(safetensors_write(path, &tb, 1, SAFETENSORS_F16, NULL, &e) == MOMU_ERR_RANGE && strstr(e.msg, "index 1") &&
+               strstr(e.msg, "overflows float16"), "%s", e.msg);
+    tb.shape[0] = 1;
+    momu_err_clear(&e);
+    EXPECT(safetensors_write(path, &tb, 1, SAFETENSORS_F16, NULL, &e) == MOMU_OK, "%s", e.msg);
     /* a scalar (ndim 0) and an empty file of tensors are valid safetensors */
     safetensors_tensor s = {"s", 0, {0}, x};
     momu_err_clear(&e);

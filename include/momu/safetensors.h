@@ -44,7 +44,8 @@ typedef struct {
 } safetensors_tensor;
 
 /* Writes the tensors in the given order, converting to dtype (F16: round to nearest even), atomically.
- * Rejects duplicate names and non-finite values (naming tensor and index). meta may be NULL. */
+ * Rejects duplicate names, non-finite values and, for F16, values that overflow to inf (|x| >= 65520), naming
+ * tensor and index, so that every file written reads back. meta may be NULL. */
 momu_status safetensors_write(const char *path, const safetensors_tensor *t, size_t n, safetensors_dtype dtype,
                               const safetensors_meta *meta, momu_err *e);
 /* Every tensor of tab, data from base (tab layout), shapes as in the table. */

@@ -171,10 +171,16 @@ momu_status safetensors_write(const char *path, const safetensors_tensor *t, siz
                 return momu_fail(e, MOMU_ERR_ARG, "%s: %s: size overflows", path, t[i].name);
         if (ne > (SIZE_MAX >> 4)) return momu_fail(e, MOMU_ERR_ARG, "%s: %s: size overflows", path, t[i].name);
         if (ne && !t[i].data) return momu_fail(e, MOMU_ERR_ARG, "%s: %s: no data", path, t[i].name);
-        for (size_t k = 0; k < ne; k++)
+        for (size_t k = 0; k < ne; k++) {
             if (!isfinite(t[i].data[k]))
                 return momu_fail(e, MOMU_ERR_RANGE, "%s: tensor %s has a non-finite value at index %zu", path,
                                  t[i].name, k);
+            /* the reader rejects inf, so the writer must not produce it */
+            if (dtype == SAFETENSORS_F16 && (f32_to_f16(t[i].data[k]) & 0x7fffu) == 0x7c00u)
+                return momu_fail(e, MOMU_ERR_RANGE,
+                                 "%s: tensor %s value %g at index %zu overflows float16 (largest 65504); save as F32",
+                                 path, t[i].name, (double)t[i].data[k], k);
+        }
         for (size_t j = 0; j < i; j++)
             if (!strcmp(t[i].name, t[j].name))
                 return momu_fail(e, MOMU_ERR_ARG, "%s: duplicate tensor name '%s'", path, t[i].name);
