@@ -212,6 +212,10 @@ TEST(writer_rejects_bad_input) {
     tb.shape[0] = 1;
     momu_err_clear(&e);
     EXPECT(safetensors_write(path, &tb, 1, SAFETENSORS_F16, NULL, &e) == MOMU_OK, "%s", e.msg);
+    /* an unwritable destination: an I/O error naming it, and nothing left behind */
+    momu_err_clear(&e);
+    EXPECT(safetensors_write("/nonexistent-dir/x.safetensors", &tb, 1, SAFETENSORS_F32, NULL, &e) == MOMU_ERR_IO &&
+               strstr(e.msg, "/nonexistent-dir/x.safetensors"), "%s", e.msg);
     /* a scalar (ndim 0) and an empty file of tensors are valid safetensors */
     safetensors_tensor s = {"s", 0, {0}, x};
     momu_err_clear(&e);
