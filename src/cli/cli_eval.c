@@ -334,6 +334,7 @@ static int eval_pairs(int argc, char **argv) {
         momu_progress(&prog, done, n, "%s", pairs[done].name ? pairs[done].name : pairs[done].motion);
         if (momu_eval_pair_run(&pairs[done], &o, &res[done], &e)) status = cli_error("eval", &e);
     }
+    if (!status) momu_progress(&prog, n, n, "done");
     momu_progress_end(&prog);
     momu_eval_summary sum;
     if (!status && momu_eval_summarise(res, n, &sum, &e)) status = cli_error("eval", &e);
