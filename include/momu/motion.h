@@ -64,11 +64,13 @@ int         momu_skeleton_is_dwm(const momu_skeleton *sk);
 momu_status momu_motion_alloc(momu_motion *m, size_t n_frames, size_t n_joints, float fps, momu_err *e);
 /* By extension:
  *   .npy  (T,J,3) float32/float64; fps = 25 (override afterwards); J = 23 gets the DwM skeleton;
- *   .bvh  any hierarchy, any Euler channel order, 3 or 6 channels per joint, End Sites become joints named
- *         "<parent>_end"; forward kinematics to world positions (src/motion/bvh.c documents the semantics);
+ *   .bvh  any hierarchy, any Euler channel order, 0..6 channels per joint (position channels replace the
+ *         OFFSET, as Blender reads them), End Sites become joints named "<parent>_end"; forward kinematics
+ *         to world positions (src/motion/bvh.c documents the semantics); fps = 1 / Frame Time;
  *         a BVH holding the 23 DwM names (as momu writes it) is mapped back to the 23 DwM points;
  *   .json {"fps": F, "joints": [names], "parents": [ints], "frames": [[[x,y,z], ...], ...]}
- *         ("joints"/"parents" optional; "offsets": [[x,y,z],...] optional).
+ *         ("joints"/"parents" optional; "offsets": [[x,y,z],...] optional; 23 points without names or
+ *         parents get the DwM skeleton). momu writes also "format": "momu-motion-1", "units": "cm", "up": "y".
  * Rejects truncated, corrupt, wrongly shaped, non-finite and absurdly large input (message names the file). */
 momu_status momu_motion_load(const char *path, momu_motion *m, momu_err *e);
 /* By extension: .npy (T,J,3) float32; .json (format above, with skeleton and fps); .bvh (needs a tree:
