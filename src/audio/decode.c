@@ -77,8 +77,10 @@ momu_status momu_audio_load_native(const char *path, float **samples, size_t *n,
     double seconds = (double)info.frames / info.samplerate;
     if (seconds > MOMU_AUDIO_MAX_SECONDS) {
         sf_close(sf);
-        return momu_fail(e, MOMU_ERR_RANGE, "%s: %.0f s of audio, more than the %.0f s (3 h) accepted", path, seconds,
-                         MOMU_AUDIO_MAX_SECONDS);
+        return momu_fail(e, MOMU_ERR_RANGE,
+                         "%s: declares %.0f s of audio, more than the %.0f s (3 h) accepted (too long, or a corrupt "
+                         "or truncated file: a cut Ogg stream reports a garbage length)",
+                         path, seconds, MOMU_AUDIO_MAX_SECONDS);
     }
     const size_t ch = (size_t)info.channels, frames = (size_t)info.frames;
     float *mono = momu_malloc_array(frames, sizeof(float), e);
@@ -115,8 +117,10 @@ momu_status momu_audio_load_native(const char *path, float **samples, size_t *n,
         return momu_fail(e, MOMU_ERR_FORMAT, "%s: corrupt audio after %zu of %zu frames (libsndfile: %s)", path, got,
                          frames, sf_error_number(err));
     }
-    /* An MP3's frame count is an estimate from its header; other formats state it exactly. */
-    if (got < frames && !(is_mp3 && got > 0)) {
+    /* An MP3's frame count is an estimate from its header (Xing/LAME tag or bitrate): allow a shortfall of
+     * two MPEG frames or 1 %; other formats state the count exactly. */
+    size_t slack = is_mp3 ? (frames / 100 > 2304 ? frames / 100 : 2304) : 0;
+    if (got + slack < frames) {
         free(mono);
         return momu_fail(e, MOMU_ERR_FORMAT, "%s: truncated or corrupt: decoded %zu of the %zu frames declared", path,
                          got, frames);
