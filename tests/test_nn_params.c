@@ -217,6 +217,15 @@ TEST(adamw_matches_pytorch) {
         char what[32];
         snprintf(what, sizeof what, "params after step %d", s + 1);
         EXPECT(test_close(what, got, ref.data + 16 * s, 16, 0.0, 3e-7), "step %d", s + 1);
+        int n_same = 0;
+        double max_abs = 0;
+        for (int i = 0; i < 16; i++) {
+            n_same += !memcmp(&got[i], &ref.data[16 * s + i], 4);
+            double d = fabs((double)got[i] - (double)ref.data[16 * s + i]);
+            if (d > max_abs) max_abs = d;
+        }
+        printf("# vs torch AdamW step %d: %d of 16 bit-identical, max |diff| %.3g, pre-clip norm %.9g (torch %.9g)\n",
+               s + 1, n_same, max_abs, o.last_grad_norm, (double)norms.data[s]);
     }
     nn_params_free(&p);
     table_free(&tab);
