@@ -469,6 +469,7 @@ TEST(maxpool_first_max_wins) {
 }
 
 /* --------------------------------------------------------- identical bytes for 1 and 2 OpenMP threads */
+#ifdef _OPENMP
 static void run_layers_for_determinism(float **outs, size_t *sizes, int *n_out) {
     momu_rng_seed(&g_rng, 99);
     size_t B = 4, T = 200, C = 96, H = 4, D = C / H, K = 3;   /* B*T*C above the 65536 parallel threshold */
@@ -511,6 +512,7 @@ static void run_layers_for_determinism(float **outs, size_t *sizes, int *n_out) 
     *n_out = k;
     free(x); free(w); free(wc); free(b); free(dy); free(qkv); free(gs); free(mean); free(rstd); free(att);
 }
+#endif
 TEST(identical_bytes_1_and_2_threads) {
 #ifdef _OPENMP
     float *o1[32], *o2[32];

@@ -409,74 +409,124 @@ void nn_layernorm_backward(float *dx, float *dw, float *db, const float *dy, con
     if (w) nn_norm_param_grads(dw, db, dy, x, mean, rstd, N, C, 1, 1);
 }
 
+/* GroupNorm on channel-last data: a group's channels are a few scattered columns of each row, so the statistics
+ * are formed per channel first (sums over T, vectorised across C, in double), then combined per group; the
+ * normalisation is then a per-channel affine map y = x A[c] + Z[c]. Parallel over batch items (disjoint). */
 void nn_groupnorm_forward(float *y, float *mean, float *rstd, const float *x, const float *w, const float *b,
                           size_t B, size_t T, size_t C, size_t G, float eps) {
     size_t Cg = C / G;
-    float cnt = (float)(T * Cg);
+    double cnt = (double)T * (double)Cg;
+    double *acc = malloc(B * C * sizeof *acc + 1);
+    float *az = malloc(2 * B * C * sizeof *az + 1);
+    if (!acc || !az) {
+        free(acc); free(az);
+        nn_groupnorm_forward_ref(y, mean, rstd, x, w, b, B, T, C, G, eps);
+        return;
+    }
     NN_OMP_FOR(B * T * C)
-    for (size_t bg = 0; bg < B * G; bg++) {
-        size_t bi = bg / G, gi = bg % G;
-        const float *xb = x + bi * T * C + gi * Cg;
-        float *yb = y + bi * T * C + gi * Cg;
-        /* per-row partial sums in float, combined across rows in double: long groups (T x Cg) stay accurate */
-        double sm = 0.0, sv = 0.0;
-        for (size_t t = 0; t < T; t++) sm += nn_sum8(xb + t * C, Cg);
-        float m = (float)(sm / cnt);
+    for (size_t bi = 0; bi < B; bi++) {
+        double *restrict s = acc + bi * C;
+        float *restrict A = az + 2 * bi * C, *restrict Z = A + C;
+        const float *xb = x + bi * T * C;
+        for (size_t c = 0; c < C; c++) s[c] = 0.0;
         for (size_t t = 0; t < T; t++) {
-            float *restrict yr = yb + t * C;
             const float *restrict xr = xb + t * C;
-            for (size_t c = 0; c < Cg; c++) yr[c] = xr[c] - m;
-            sv += nn_dot8(yr, yr, Cg);
+            for (size_t c = 0; c < C; c++) s[c] += xr[c];
         }
-        float rs = (float)(1.0 / sqrt(sv / cnt + (double)eps));
+        for (size_t gi = 0; gi < G; gi++) {
+            double m = 0.0;
+            for (size_t c = gi * Cg; c < (gi + 1) * Cg; c++) m += s[c];
+            mean[bi * G + gi] = (float)(m / cnt);
+        }
+        /* two-pass variance: squared deviations from the group mean */
+        for (size_t c = 0; c < C; c++) { s[c] = 0.0; A[c] = mean[bi * G + c / Cg]; }
         for (size_t t = 0; t < T; t++) {
-            float *restrict yr = yb + t * C;
-            if (w) {
-                const float *restrict wg = w + gi * Cg, *restrict bgp = b + gi * Cg;
-                for (size_t c = 0; c < Cg; c++) yr[c] = yr[c] * rs * wg[c] + bgp[c];
-            } else {
-                for (size_t c = 0; c < Cg; c++) yr[c] *= rs;
+            const float *restrict xr = xb + t * C;
+            for (size_t c = 0; c < C; c++) {
+                double d = (double)xr[c] - A[c];
+                s[c] += d * d;
             }
         }
-        mean[bg] = m;
-        rstd[bg] = rs;
+        for (size_t gi = 0; gi < G; gi++) {
+            double v = 0.0;
+            for (size_t c = gi * Cg; c < (gi + 1) * Cg; c++) v += s[c];
+            rstd[bi * G + gi] = (float)(1.0 / sqrt(v / cnt + (double)eps));
+        }
+        for (size_t c = 0; c < C; c++) {
+            float m = mean[bi * G + c / Cg], rs = rstd[bi * G + c / Cg];
+            A[c] = w ? rs * w[c] : rs;
+            Z[c] = (w ? b[c] : 0.0f) - m * A[c];
+        }
+        for (size_t t = 0; t < T; t++) {
+            const float *restrict xr = xb + t * C;
+            float *restrict yr = y + (bi * T + t) * C;
+            for (size_t c = 0; c < C; c++) yr[c] = xr[c] * A[c] + Z[c];
+        }
     }
+    free(acc);
+    free(az);
 }
 
+/* ACCUMULATES. Per channel S1 = sum_t dy, S2 = sum_t dy x (double); per group with g = dy w,
+ * n = T Cg:  mean(g) = sum_c w S1 / n,  mean(g xhat) = rs sum_c w (S2 - m S1) / n, and
+ * dx = rs (g - mean(g) - xhat mean(g xhat)) = dy (rs w) + x (-rs^2 mean(g xhat)) + (m rs^2 mean(g xhat) - rs mean(g)),
+ * a per-channel map. dw += sum_b rs (S2 - m S1), db += sum_b S1, summed over b in order. */
 void nn_groupnorm_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *mean,
                            const float *rstd, const float *w, size_t B, size_t T, size_t C, size_t G) {
     size_t Cg = C / G;
-    double cnt = (double)T * Cg;
-    if (dx) {
-        NN_OMP_FOR(B * T * C)
-        for (size_t bg = 0; bg < B * G; bg++) {
-            size_t bi = bg / G, gi = bg % G, off = bi * T * C + gi * Cg;
-            float m = mean[bg], rs = rstd[bg];
-            const float *wg = w ? w + gi * Cg : NULL;
-            double gm = 0.0, gx = 0.0;
-            for (size_t t = 0; t < T; t++) {
-                const float *restrict g = dy + off + t * C, *restrict xr = x + off + t * C;
-                float am = 0.0f, ax = 0.0f;
-                for (size_t c = 0; c < Cg; c++) {
-                    float gv = wg ? g[c] * wg[c] : g[c];
-                    am += gv;
-                    ax += gv * (xr[c] - m) * rs;
-                }
-                gm += am;
-                gx += ax;
+    double cnt = (double)T * (double)Cg;
+    double *acc = malloc(2 * B * C * sizeof *acc + 1);
+    float *coef = malloc(3 * B * C * sizeof *coef + 1);
+    if (!acc || !coef) {
+        free(acc); free(coef);
+        nn_groupnorm_backward_ref(dx, dw, db, dy, x, mean, rstd, w, B, T, C, G);
+        return;
+    }
+    NN_OMP_FOR(B * T * C)
+    for (size_t bi = 0; bi < B; bi++) {
+        double *restrict s1 = acc + 2 * bi * C, *restrict s2 = s1 + C;
+        for (size_t c = 0; c < C; c++) { s1[c] = 0.0; s2[c] = 0.0; }
+        for (size_t t = 0; t < T; t++) {
+            const float *restrict g = dy + (bi * T + t) * C, *restrict xr = x + (bi * T + t) * C;
+            for (size_t c = 0; c < C; c++) { s1[c] += g[c]; s2[c] += (double)g[c] * xr[c]; }
+        }
+        if (!dx) continue;
+        float *restrict al = coef + 3 * bi * C, *restrict be = al + C, *restrict ga = be + C;
+        for (size_t gi = 0; gi < G; gi++) {
+            double m = mean[bi * G + gi], rs = rstd[bi * G + gi], gm = 0.0, gx = 0.0;
+            for (size_t c = gi * Cg; c < (gi + 1) * Cg; c++) {
+                double wc = w ? w[c] : 1.0;
+                gm += wc * s1[c];
+                gx += wc * (s2[c] - m * s1[c]);
             }
-            float sgm = (float)(gm / cnt), sgx = (float)(gx / cnt);
-            for (size_t t = 0; t < T; t++) {
-                const float *restrict g = dy + off + t * C, *restrict xr = x + off + t * C;
-                float *restrict d = dx + off + t * C;
-                for (size_t c = 0; c < Cg; c++) {
-                    float gv = wg ? g[c] * wg[c] : g[c];
-                    d[c] += (gv - sgm - (xr[c] - m) * rs * sgx) * rs;
-                }
+            gm /= cnt;
+            gx = gx * rs / cnt;
+            for (size_t c = gi * Cg; c < (gi + 1) * Cg; c++) {
+                al[c] = (float)(rs * (w ? w[c] : 1.0));
+                be[c] = (float)(-rs * rs * gx);
+                ga[c] = (float)(m * rs * rs * gx - rs * gm);
             }
         }
+        for (size_t t = 0; t < T; t++) {
+            const float *restrict g = dy + (bi * T + t) * C, *restrict xr = x + (bi * T + t) * C;
+            float *restrict d = dx + (bi * T + t) * C;
+            for (size_t c = 0; c < C; c++) d[c] += g[c] * al[c] + xr[c] * be[c] + ga[c];
+        }
     }
-    if (w) nn_norm_param_grads(dw, db, dy, x, mean, rstd, B * T, C, T, G);
+    if (w)
+        for (size_t c = 0; c < C; c++) {
+            double sw = 0.0, sb = 0.0;
+            for (size_t bi = 0; bi < B; bi++) {
+                const double *s1 = acc + 2 * bi * C, *s2 = s1 + C;
+                double m = mean[bi * G + c / Cg], rs = rstd[bi * G + c / Cg];
+                sw += rs * (s2[c] - m * s1[c]);
+                sb += s1[c];
+            }
+            dw[c] += (float)sw;
+            db[c] += (float)sb;
+        }
+    free(acc);
+    free(coef);
 }
 
 /* ---- activations ---- */
