@@ -177,9 +177,13 @@ TEST(adamw_hand_values) {
 }
 
 /* tests/fixtures/nn/adamw_*.npy from tools/nn_optim_reference.py (torch 1.13 AdamW + clip_grad_norm_).
- * Tolerance: rtol 3e-7 (about 2.5 float32 ulps), atol 0. torch evaluates the same float32 formula with
- * its own vectorised kernels; measured: 15 of 16 values bit-identical after each of the 3 steps, one
- * (index 6) 1-2 ulps away (max abs 3e-8). */
+ * Weight (24,32) with decay, bias (24) without, 3 steps, step 2 clipped. Step 1 (no clipping) must be
+ * bit-identical: the update follows ATen's operation order (addcmul (value*g)*g, addcdiv (value*m)/denom).
+ * Steps 2-3: momu's pre-clip norm is summed in double where torch sums in float32, so the clip coefficient
+ * of step 2 differs in the last bit and a few parameters then differ by 1 ulp of the parameter or of the
+ * update: tolerance rtol 3e-7 (about 2.5 float32 ulps) + atol 1e-8 (1e-6 of lr = 0.01). Measured: step 1
+ * 792/792 identical; steps 2 and 3 781 and 766 of 792 identical, max |diff| 1.2e-7 on values near 1. */
+enum { FW_R = 24, FW_C = 32, FW_N = FW_R * FW_C, FB_N = 24, F_N = FW_N + FB_N };
 TEST(adamw_matches_pytorch) {
     momu_npy init, grads, ref, norms;
     momu_err e = {0};
@@ -189,14 +193,15 @@ TEST(adamw_matches_pytorch) {
              momu_npy_read("tests/fixtures/nn/adamw_norms.npy", &norms, 1, &e) == MOMU_OK;
     EXPECT(ok, "%s", e.msg);
     if (!ok) return;
-    EXPECT(init.numel == 16 && grads.numel == 48 && ref.numel == 48 && norms.numel == 3, "fixture shapes");
+    EXPECT(init.numel == F_N && grads.numel == 3 * F_N && ref.numel == 3 * F_N && norms.numel == 3, "fixture shapes");
+    if (init.numel != F_N || grads.numel != 3 * F_N || ref.numel != 3 * F_N || norms.numel != 3) return;
     tensor_table tab;
     table_init(&tab);
-    int iw = TABLE_ADD(&tab, "weight", 1, &e, 3, 4), ib = TABLE_ADD(&tab, "bias", 0, &e, 4);
+    int iw = TABLE_ADD(&tab, "weight", 1, &e, FW_R, FW_C), ib = TABLE_ADD(&tab, "bias", 0, &e, FB_N);
     nn_params p;
     nn_params_alloc(&p, &tab, NN_ALLOC_OPTIM, &e);
-    memcpy(table_ptr(&tab, p.params, iw), init.data, 12 * 4);
-    memcpy(table_ptr(&tab, p.params, ib), init.data + 12, 4 * 4);
+    memcpy(table_ptr(&tab, p.params, iw), init.data, FW_N * 4);
+    memcpy(table_ptr(&tab, p.params, ib), init.data + FW_N, FB_N * 4);
     adamw_config c;
     adamw_config_default(&c);
     c.lr = 0.01;
@@ -206,26 +211,27 @@ TEST(adamw_matches_pytorch) {
     optim_init(&o, &c);
     for (int s = 0; s < 3; s++) {
         nn_params_zero_grads(&p);
-        memcpy(table_ptr(&tab, p.grads, iw), grads.data + 16 * s, 12 * 4);
-        memcpy(table_ptr(&tab, p.grads, ib), grads.data + 16 * s + 12, 4 * 4);
+        memcpy(table_ptr(&tab, p.grads, iw), grads.data + F_N * s, FW_N * 4);
+        memcpy(table_ptr(&tab, p.grads, ib), grads.data + F_N * s + FW_N, FB_N * 4);
         EXPECT(optim_step(&o, &p, 0.5f) == 1, "step %d applied", s);
         EXPECT(fabs(o.last_grad_norm - norms.data[s]) <= 1e-6 * norms.data[s], "step %d norm %.9g torch %.9g", s,
                o.last_grad_norm, (double)norms.data[s]);
-        float got[16];
-        memcpy(got, table_ptr(&tab, p.params, iw), 12 * 4);
-        memcpy(got + 12, table_ptr(&tab, p.params, ib), 4 * 4);
+        float got[F_N];
+        memcpy(got, table_ptr(&tab, p.params, iw), FW_N * 4);
+        memcpy(got + FW_N, table_ptr(&tab, p.params, ib), FB_N * 4);
         char what[32];
         snprintf(what, sizeof what, "params after step %d", s + 1);
-        EXPECT(test_close(what, got, ref.data + 16 * s, 16, 0.0, 3e-7), "step %d", s + 1);
+        EXPECT(test_close(what, got, ref.data + F_N * s, F_N, 1e-8, 3e-7), "step %d", s + 1);
         int n_same = 0;
         double max_abs = 0;
-        for (int i = 0; i < 16; i++) {
-            n_same += !memcmp(&got[i], &ref.data[16 * s + i], 4);
-            double d = fabs((double)got[i] - (double)ref.data[16 * s + i]);
+        for (int i = 0; i < F_N; i++) {
+            n_same += !memcmp(&got[i], &ref.data[F_N * s + i], 4);
+            double d = fabs((double)got[i] - (double)ref.data[F_N * s + i]);
             if (d > max_abs) max_abs = d;
         }
-        printf("# vs torch AdamW step %d: %d of 16 bit-identical, max |diff| %.3g, pre-clip norm %.9g (torch %.9g)\n",
-               s + 1, n_same, max_abs, o.last_grad_norm, (double)norms.data[s]);
+        if (s == 0) EXPECT(n_same == F_N, "step 1 must be bit-identical to torch: %d of %d", n_same, (int)F_N);
+        printf("# vs torch AdamW step %d: %d of %d bit-identical, max |diff| %.3g, pre-clip norm %.9g (torch %.9g)\n",
+               s + 1, n_same, (int)F_N, max_abs, o.last_grad_norm, (double)norms.data[s]);
     }
     nn_params_free(&p);
     table_free(&tab);

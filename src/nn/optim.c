@@ -92,11 +92,11 @@ static void adamw_update(float *w, float *m, float *v, const float *g, size_t n,
         float gi = g[i];
         float wi = w[i] * dm;
         float mi = m[i] * b1 + omb1 * gi;
-        float vi = v[i] * b2 + omb2 * (gi * gi);
+        float vi = v[i] * b2 + (omb2 * gi) * gi;   /* addcmul: self + (value * t1) * t2, in that order */
         float denom = sqrtf(vi) / bc2_sqrt + eps;
         m[i] = mi;
         v[i] = vi;
-        w[i] = wi - step_size * (mi / denom);
+        w[i] = wi - (step_size * mi) / denom;      /* addcdiv: self + (value * t1) / t2 */
     }
 }
 
@@ -134,7 +134,9 @@ int optim_step(nn_optim *o, nn_params *p, float loss) {
      *   step_size = lr / (1 - beta1 ** t);  bias_correction2_sqrt = sqrt(1 - beta2 ** t)
      *   denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
      *   param.addcdiv_(exp_avg, denom, value=-step_size)
-     * The scalars are Python doubles, rounded to float where they meet a float tensor, as here. */
+     * The scalars are Python doubles, rounded to float where they meet a float tensor, as here, and ATen's
+     * addcmul / addcdiv kernels evaluate self + value * t1 * t2 and self + value * t1 / t2 left to right: the
+     * same order here makes the update bit-identical to torch 1.13's (tests/test_nn_params.c). */
     double t = (double)o->step;
     float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
     float omb1 = (float)(1.0 - c->beta1), omb2 = (float)(1.0 - c->beta2);
