@@ -405,7 +405,10 @@ TEST(fast_matches_ref_medium) {
         (r ? nn_groupnorm_forward_ref : nn_groupnorm_forward)(yy[r], mean[r], rstd[r], x, w, b, 4, N / 4, Cn, 8, 1e-5f);
         (r ? nn_groupnorm_backward_ref : nn_groupnorm_backward)(dxx[r], dww[r], dbb[r], g, x, mean[r], rstd[r], w, 4,
                                                                N / 4, Cn, 8);
-        (r ? nn_layernorm_forward_ref : nn_layernorm_forward)(yy[r], mean[r], rstd[r], yy[r], w, b, N, Cn, 1e-5f);
+        float *gn_out = fzero(N * Cn);   /* LayerNorm does not promise in-place operation */
+        memcpy(gn_out, yy[r], N * Cn * sizeof *gn_out);
+        (r ? nn_layernorm_forward_ref : nn_layernorm_forward)(yy[r], mean[r], rstd[r], gn_out, w, b, N, Cn, 1e-5f);
+        free(gn_out);
         (r ? nn_layernorm_backward_ref : nn_layernorm_backward)(dxx[r], dww[r], dbb[r], g, x, mean[r], rstd[r], w, N, Cn);
         (r ? nn_gelu_tanh_backward_ref : nn_gelu_tanh_backward)(dxx[r], g, yy[r], N * Cn);
         (r ? nn_gelu_tanh_forward_ref : nn_gelu_tanh_forward)(yy[r], yy[r], N * Cn);
@@ -491,7 +494,10 @@ static void run_layers_for_determinism(float **outs, size_t *sizes, int *n_out) 
     float *mean = fzero(B * T), *rstd = fzero(B * T);
     nn_groupnorm_forward(yn, mean, rstd, x, b, w, B, T, C, 8, 1e-5f);
     nn_groupnorm_backward(dxn, dwn, dbn, dy, x, mean, rstd, b, B, T, C, 8);
-    nn_layernorm_forward(yn, mean, rstd, yn, b, w, B * T, C, 1e-5f);
+    float *gn_out = fzero(B * T * C);
+    memcpy(gn_out, yn, B * T * C * sizeof *gn_out);
+    nn_layernorm_forward(yn, mean, rstd, gn_out, b, w, B * T, C, 1e-5f);
+    free(gn_out);
     nn_layernorm_backward(dxn, dwn, dbn, dy, x, mean, rstd, b, B * T, C);
     nn_modulate_forward(yn, yn, gs, gs, B, T, C);
     float *dsh = fzero(B * C), *dsc = fzero(B * C);
