@@ -12,7 +12,9 @@
  *     and becomes a joint named "<parent>_end".
  *
  * Writer: the motion must have a tree. For the DwM skeleton the tree gains two virtual joints, documented
- * in include/momu/motion.h: neck = midpoint(shoulder_L, shoulder_R) and head = midpoint(head_L, head_R).
+ * in include/momu/motion.h: neck = midpoint(shoulder_L, shoulder_R) and head = midpoint(head_L, head_R);
+ * hand_dir_R / hand_dir_L hang from whichever of forearm/wrist they keep the steadiest distance to
+ * (14 and 6 on the data as shipped; 15 and 5 on its left/right mirror).
  * The rest pose (the OFFSETs) is a T-pose, y up, facing +z, built from the median bone lengths of the clip;
  * the left side of the body lies on the side the data puts it (DwM data is left-handed: the "_L" points
  * end up at -x), so that every fitted rotation is proper. At a joint with several children the rest
@@ -642,6 +644,27 @@ static momu_status plan_dwm(bvh_plan *p, const momu_motion *m, momu_err *e) {
         }
         v3_unit(d);
     }
+    /* The hand-direction points sit next to different arm points on the two sides (21 by 14, 22 by 6 in
+     * the data as shipped; the other way round after a left/right mirror), so each takes as parent the arm
+     * point it keeps the steadiest distance to over the clip. */
+    static const int HD[2][3] = {{21, 14, 15}, {22, 5, 6}};
+    for (int h = 0; h < 2; h++) {
+        double sd[2];
+        for (int c = 0; c < 2; c++) {
+            double mu = 0, var = 0;
+            for (int pass = 0; pass < 2; pass++)
+                for (size_t t = 0; t < m->n_frames; t++) {
+                    const float *a = m->pos + (t * MOMU_DWM_JOINTS + (size_t)HD[h][0]) * 3;
+                    const float *b = m->pos + (t * MOMU_DWM_JOINTS + (size_t)HD[h][1 + c]) * 3;
+                    double dx = (double)a[0] - b[0], dy = (double)a[1] - b[1], dz = (double)a[2] - b[2];
+                    double d = sqrt(dx * dx + dy * dy + dz * dz);
+                    if (pass == 0) mu += d / (double)m->n_frames;
+                    else var += (d - mu) * (d - mu);
+                }
+            sd[c] = var;
+        }
+        p->parent[HD[h][0]] = sd[1] < sd[0] ? HD[h][2] : HD[h][1];
+    }
     p->src0[23] = 3; p->src1[23] = 12;
     p->src0[24] = 0; p->src1[24] = 1;
     for (size_t j = 0; j < MOMU_DWM_JOINTS; j++) strcpy(p->names[j], m->skel.names[j]);
@@ -706,7 +729,18 @@ static momu_status plan_rest(bvh_plan *p, const momu_motion *m, momu_err *e) {
         double *tpl = malloc((size_t)nk * 3 * sizeof(double)), *acc = malloc((size_t)nk * 3 * sizeof(double));
         double *u = malloc((size_t)nk * 3 * sizeof(double));
         if (!tpl || !acc || !u) { free(tpl); free(acc); free(u); return momu_fail(e, MOMU_ERR_OOM, "out of memory"); }
-        for (int k = 0; k < nk; k++) memcpy(tpl + k * 3, p->canon + (size_t)kids[k] * 3, 3 * sizeof(double));
+        /* start from the clip's first frame (not the T-pose): a template of the other handedness than the
+         * data would never turn into it by rotations */
+        {
+            double x0[3];
+            plan_pos(p, m, 0, j, x0);
+            for (int k = 0; k < nk; k++) {
+                plan_pos(p, m, 0, (size_t)kids[k], tpl + k * 3);
+                for (int c = 0; c < 3; c++) tpl[k * 3 + c] -= x0[c];
+                v3_unit(tpl + k * 3);
+                if (v3_norm(tpl + k * 3) == 0) memcpy(tpl + k * 3, p->canon + (size_t)kids[k] * 3, 3 * sizeof(double));
+            }
+        }
         for (int it = 0; it < 4; it++) { /* generalised Procrustes: align each frame to the template, average */
             memset(acc, 0, (size_t)nk * 3 * sizeof(double));
             for (size_t t = 0; t < T; t++) {
