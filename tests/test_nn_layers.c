@@ -464,6 +464,38 @@ TEST(dropout_statistics) {
     free(x); free(y); free(y2); free(dx); free(mask); free(mask2);
 }
 
+TEST(conv_geom_check) {
+    momu_err e = {0};
+    nn_conv1d_geom ok = {3, 2, 1, 1, 2, 0}, g0 = {0, 1, 0, 1, 1, 0}, gg = {3, 1, 1, 1, 3, 0}, op = {4, 2, 1, 1, 1, 2};
+    EXPECT(nn_conv1d_geom_check(&ok, 10, 4, 6, 0, "enc.conv", &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(nn_conv1d_geom_check(&g0, 10, 4, 6, 0, "enc.conv", &e) == MOMU_ERR_ARG && strstr(e.msg, "enc.conv"), "k 0");
+    momu_err_clear(&e);
+    EXPECT(nn_conv1d_geom_check(&gg, 10, 4, 6, 0, "c", &e) == MOMU_ERR_ARG && strstr(e.msg, "groups"), "groups");
+    momu_err_clear(&e);
+    EXPECT(nn_conv1d_geom_check(&op, 10, 4, 6, 1, "c", &e) == MOMU_ERR_ARG && strstr(e.msg, "output_padding"), "op");
+    momu_err_clear(&e);
+    nn_conv1d_geom big = {9, 1, 0, 1, 1, 0};
+    EXPECT(nn_conv1d_geom_check(&big, 5, 4, 6, 0, "c", &e) == MOMU_ERR_ARG && strstr(e.msg, "too short"), "short");
+    /* output lengths as torch: (T + 2p - dil(K-1) - 1)/s + 1 and (T-1)s - 2p + dil(K-1) + op + 1 */
+    nn_conv1d_geom a = {4, 2, 1, 1, 1, 0}, t = {3, 3, 1, 2, 1, 1};
+    EXPECT(nn_conv1d_out_len(11, &a) == 5 && nn_conv_transpose1d_out_len(5, &a) == 10, "k4 s2 p1");
+    EXPECT(nn_conv_transpose1d_out_len(4, &t) == 13, "convT k3 s3 p1 d2 op1: %zu", nn_conv_transpose1d_out_len(4, &t));
+}
+
+/* nn_expf (the vectorisable exp behind softmax, SiLU and GELU) against libm's expf in double. */
+TEST(fast_exp_accuracy) {
+    double worst = 0.0;
+    for (int i = 0; i <= 200000; i++) {
+        float x = -80.0f + 168.0f * (float)i / 200000.0f;
+        double ref = exp((double)x), got = nn_expf(x);
+        double rel = fabs(got - ref) / ref;
+        if (rel > worst) worst = rel;
+    }
+    printf("# nn_expf max rel err on [-80, 88]: %.2e\n", worst);
+    EXPECT(worst < 5e-7, "max rel err %.3g (4 ulp = 4.8e-7)", worst);
+    EXPECT(nn_expf(-100.0f) == 0.0f && nn_expf(-INFINITY) == 0.0f && isfinite(nn_expf(1000.0f)), "clamps");
+}
+
 TEST(maxpool_first_max_wins) {
     float x[6] = {1, 3, 3, 2, 5, 5}, y[2];
     size_t idx[2];
@@ -557,6 +589,8 @@ int main(void) {
     RUN(attention_lean_matches_training);
     RUN(dropout_statistics);
     RUN(maxpool_first_max_wins);
+    RUN(conv_geom_check);
+    RUN(fast_exp_accuracy);
     RUN(identical_bytes_1_and_2_threads);
     printf("# worst PyTorch parity relative error (|ref| > 1e-3): %.2e\n", g_worst_parity_rel);
     return test_summary();

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "momu/common.h"
 #include "momu/rng.h"
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +57,11 @@ typedef struct {
  * ConvTranspose1d To = (T-1) stride - 2p + dil(K-1) + out_pad + 1. */
 size_t nn_conv1d_out_len(size_t T, const nn_conv1d_geom *g);
 size_t nn_conv_transpose1d_out_len(size_t T, const nn_conv1d_geom *g);
+/* Validates a geometry once, when a model is built (the layers themselves trust their arguments): k, stride,
+ * dil, groups >= 1, groups divides Ci and Co, out_pad < max(stride, dil) (as torch requires), and an input of
+ * length T gives a non-empty output. what names the layer in the message. MOMU_ERR_ARG on failure. */
+momu_status nn_conv1d_geom_check(const nn_conv1d_geom *g, size_t T, size_t Ci, size_t Co, int transpose,
+                                 const char *what, momu_err *e);
 
 /* Conv1d (cross-correlation, as torch): y[b,t,co] = bias[co] + sum_{ci in group, j} W[co,ci',j] x[b, t*s-p+j*dil, ci]
  * x:(B,T,Ci)  W:(Co,Ci/G,K)  bias:(Co) or NULL  y:(B,To,Co)

@@ -61,6 +61,24 @@ size_t nn_conv_transpose1d_out_len(size_t T, const nn_conv1d_geom *g) {
     return full > 2 * g->pad ? full - 2 * g->pad : 0;
 }
 
+momu_status nn_conv1d_geom_check(const nn_conv1d_geom *g, size_t T, size_t Ci, size_t Co, int transpose,
+                                 const char *what, momu_err *e) {
+    if (!g->k || !g->stride || !g->dil || !g->groups)
+        return momu_fail(e, MOMU_ERR_ARG, "%s: kernel %zu, stride %zu, dilation %zu, groups %zu must all be >= 1",
+                         what, g->k, g->stride, g->dil, g->groups);
+    if (!Ci || !Co || Ci % g->groups || Co % g->groups)
+        return momu_fail(e, MOMU_ERR_ARG, "%s: groups %zu must divide in channels %zu and out channels %zu", what,
+                         g->groups, Ci, Co);
+    if (transpose && g->out_pad >= (g->stride > g->dil ? g->stride : g->dil))
+        return momu_fail(e, MOMU_ERR_ARG, "%s: output_padding %zu must be smaller than stride %zu or dilation %zu",
+                         what, g->out_pad, g->stride, g->dil);
+    size_t To = transpose ? nn_conv_transpose1d_out_len(T, g) : nn_conv1d_out_len(T, g);
+    if (!To)
+        return momu_fail(e, MOMU_ERR_ARG, "%s: input length %zu is too short for kernel %zu (dilation %zu, padding %zu)",
+                         what, T, g->k, g->dil, g->pad);
+    return MOMU_OK;
+}
+
 /* Weight permutations so that im2col rows are contiguous copies: conv1d W (Co,Cig,K) <-> Wp (Co,K,Cig);
  * conv-transpose W (Ci,Cog,K) <-> Wp (Ci,K,Cog). Same helper: (rows, inner, K) <-> (rows, K, inner). */
 static void nn_permute_ck_to_kc(float *dst, const float *src, size_t rows, size_t inner, size_t K) {
