@@ -275,6 +275,30 @@ TEST(kinetic_hand) {
     EXPECT(momu_kinetic_features(pos, T, J, 25.0, f, NULL) == MOMU_ERR_RANGE, "NaN rejected");
 }
 
+TEST(kinetic_matches_python_reference) {
+    /* tests/fixtures/eval/kinetic.txt from tools/eval_reference.py (AIST++ code, fixed acceleration) */
+    FILE *f = fopen("tests/fixtures/eval/kinetic.txt", "r");
+    EXPECT(f != NULL, "cannot open tests/fixtures/eval/kinetic.txt (run from the repository root)");
+    if (!f) return;
+    char line[256];
+    size_t T = 0, J = 0;
+    double fps = 0;
+    EXPECT(fgets(line, sizeof line, f) && fscanf(f, "%zu %zu %lf", &T, &J, &fps) == 3 && T == 9 && J == 2,
+           "fixture header");
+    float pos[9 * 2 * 3];
+    double want[6], got[6];
+    int ok = 1;
+    for (size_t i = 0; i < 54 && ok; i++) ok = fscanf(f, "%f", &pos[i]) == 1;
+    for (size_t i = 0; i < 6 && ok; i++) ok = fscanf(f, "%lf", &want[i]) == 1;
+    fclose(f);
+    EXPECT(ok, "fixture body");
+    if (!ok) return;
+    EXPECT(momu_kinetic_features(pos, T, J, fps, got, NULL) == MOMU_OK, "ok");
+    for (int i = 0; i < 6; i++)
+        EXPECT(fabs(got[i] - want[i]) <= 1e-9 + 1e-9 * fabs(want[i]), "feature %d got %.12g want %.12g", i, got[i],
+               want[i]);
+}
+
 TEST(geometric_hand) {
     enum { T = 4, J = 23 };
     float pos[T * J * 3];
@@ -566,6 +590,7 @@ int main(void) {
     RUN(frechet_identical_sets);
     RUN(diversity_and_fid_div);
     RUN(kinetic_hand);
+    RUN(kinetic_matches_python_reference);
     RUN(geometric_hand);
     RUN(joint_roles_by_name);
     RUN(foot_skate_hand);
