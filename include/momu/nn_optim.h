@@ -40,7 +40,7 @@ typedef struct {
     adamw_config cfg;
     size_t step;             /* steps applied so far; the next step uses t = step + 1 for bias correction */
     size_t n_skipped;        /* steps skipped by the NaN/Inf guard */
-    double last_grad_norm;   /* pre-clip global norm of the last optim_step call (NaN if it was not finite) */
+    double last_grad_norm;   /* pre-clip global norm of the last optim_step call (NaN/Inf when not finite) */
     double last_lr;          /* lr used by the last applied step */
 } nn_optim;
 
