@@ -1,16 +1,27 @@
 /* momu beats — musical beat tracking on a mono waveform.
  *
  * Pipeline (src/audio/beats.c):
- *   1. onset novelty at ~100 frames/s: half-wave rectified spectral flux of a log-compressed mel
- *      spectrogram (librosa.onset.onset_strength style), detrended and normalised;
- *   2. global tempo: autocorrelation tempogram averaged over time (librosa.feature.tempogram), weighted
- *      by a log-Gaussian prior around prior_bpm, with the duple/triple harmonic sums of Ellis (2007)
- *      §3.1 choosing the metrical level, refined to a fractional period;
+ *   1. onset novelty at ~100 frames/s: half-wave rectified spectral flux of a dB mel spectrogram
+ *      (librosa.onset.onset_strength style: 80 HTK-mel bands 30 Hz..11 kHz, 46-ms Hann, top_db 80), delayed
+ *      by one frame so that its peak sits on the attack, normalised to unit standard deviation;
+ *   2. global tempo: autocorrelation tempogram (8-s Hann windows, mean over time; librosa.feature.tempogram),
+ *      weighted by a log-Gaussian prior (prior_bpm, prior_octaves), with the duple/triple harmonic sums
+ *      TPS2/TPS3 of Ellis (2007) §3.1 choosing the metrical level, refined to a fractional period;
  *   3. beats: dynamic programming of Ellis (2007) "Beat tracking by dynamic programming", J. New Music
  *      Research 36(1): score = local onset strength + tightness·(−log²(Δ/period)) per transition,
- *      backtrace from the last strong beat, weak beats at start and end trimmed (librosa.beat_track).
+ *      backtrace from the last strong beat, weak beats at start and end trimmed (librosa.beat_track);
+ *   4. steady tempo (opts.steady): the DP may slip by half a beat through sections whose off-beats are
+ *      accented. If one constant-tempo grid (period within ±1 %, any phase, fitted to the whole tracked
+ *      span) keeps >= 70 % of the DP path's mean onset score and >= 50 % of the DP beats lie on its beats
+ *      or off-beats, the grid is returned instead (music sequenced at a constant tempo); otherwise the DP
+ *      beats are.
  *
- * Thread-safe (no global state, no FFTW planner); results are identical for any OMP_NUM_THREADS. */
+ * Accuracy (bench/beats_fof.sh, 8 band recordings, ±70 ms F-measure): mean F 0.864 at the annotated tempo,
+ * 0.945 with double/half tempo accepted (aubio's aubiotrack: 0.447 / 0.538); beats of click tracks lie
+ * within ±5 ms of the clicks (tests/test_beats.c).
+ *
+ * Thread-safe (no global state, no FFTW planner); results are identical for any OMP_NUM_THREADS.
+ * Memory: about 330 bytes per 10-ms frame (the dB mel spectrogram is kept whole for the top_db floor). */
 #ifndef MOMU_BEATS_H
 #define MOMU_BEATS_H
 #include <stddef.h>
@@ -42,8 +53,9 @@ void momu_beat_opts_default(momu_beat_opts *o);
 momu_status momu_beat_track(const float *x, size_t n, unsigned sr, const momu_beat_opts *opts,
                             double **times, size_t *n_beats, double *bpm, momu_err *e);
 
-/* The onset novelty used by the tracker: *env (malloc'ed, *n_frames values, frame t centred at t/fps
- * seconds), *fps = sr / round(sr/100). Values are >= 0, unit standard deviation (all 0 on silence). */
+/* The onset novelty used by the tracker: *env (malloc'ed, *n_frames = n / hop + 1 values, value t describes
+ * time t/fps seconds), *fps = sr / hop with hop = round(sr/100). Values are >= 0 with unit standard
+ * deviation (all 0 on silence). Same input checks as momu_beat_track. */
 momu_status momu_beat_onset_envelope(const float *x, size_t n, unsigned sr, float **env, size_t *n_frames,
                                      double *fps, momu_err *e);
 
