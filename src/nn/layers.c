@@ -371,28 +371,26 @@ void nn_layernorm_forward(float *y, float *mean, float *rstd, const float *x, co
     }
 }
 
-/* dw[c] += sum_n dy xhat, db[c] += sum_n dy, for rows n with statistics stat[n / rows_per_stat] and channel c
- * using stat column c / ch_per_stat (LayerNorm: one stat per row; GroupNorm: per (b, group)). Parallel over
- * channel blocks, rows in order: deterministic. */
-static void nn_norm_param_grads(float *dw, float *db, const float *dy, const float *x, const float *mean,
-                                const float *rstd, size_t N, size_t C, size_t rows_per_stat, size_t G) {
-    size_t nblk = (C + 63) / 64, Cg = C / G;
+/* LayerNorm parameter gradients: dw[c] += sum_n dy xhat, db[c] += sum_n dy. Parallel over blocks of 64
+ * channels, each summed over rows in row order: deterministic for any thread count. */
+static void nn_layernorm_param_grads(float *dw, float *db, const float *dy, const float *x, const float *mean,
+                                     const float *rstd, size_t N, size_t C) {
+    size_t nblk = (C + 63) / 64;
     NN_OMP_FOR(N * C)
     for (size_t blk = 0; blk < nblk; blk++) {
-        size_t c0 = blk * 64, c1 = c0 + 64 < C ? c0 + 64 : C;
+        size_t c0 = blk * 64, nc = C - c0 < 64 ? C - c0 : 64;
         float aw[64], ab[64];
         memset(aw, 0, sizeof aw);
         memset(ab, 0, sizeof ab);
         for (size_t n = 0; n < N; n++) {
-            const float *restrict g = dy + n * C, *restrict xr = x + n * C;
-            size_t sb = (n / rows_per_stat) * G;
-            for (size_t c = c0; c < c1; c++) {
-                size_t si = sb + c / Cg;
-                aw[c - c0] += g[c] * (xr[c] - mean[si]) * rstd[si];
-                ab[c - c0] += g[c];
+            const float *restrict g = dy + n * C + c0, *restrict xr = x + n * C + c0;
+            float m = mean[n], rs = rstd[n];
+            for (size_t c = 0; c < nc; c++) {
+                aw[c] += g[c] * ((xr[c] - m) * rs);
+                ab[c] += g[c];
             }
         }
-        for (size_t c = c0; c < c1; c++) { dw[c] += aw[c - c0]; db[c] += ab[c - c0]; }
+        for (size_t c = 0; c < nc; c++) { dw[c0 + c] += aw[c]; db[c0 + c] += ab[c]; }
     }
 }
 
@@ -424,7 +422,7 @@ void nn_layernorm_backward(float *dx, float *dw, float *db, const float *dy, con
             }
         }
     }
-    if (w) nn_norm_param_grads(dw, db, dy, x, mean, rstd, N, C, 1, 1);
+    if (w) nn_layernorm_param_grads(dw, db, dy, x, mean, rstd, N, C);
 }
 
 /* GroupNorm on channel-last data: a group's channels are a few scattered columns of each row, so the statistics
