@@ -9,6 +9,8 @@
  *   A  S = |STFT(x)| (the true magnitude), y = GriffinLim(S): SC_A = ||(|STFT(y)| - S)||_F / ||S||_F
  *   B  S = NNLS magnitude from the log-mel of x, y = GriffinLim(S): SC_B (same formula, this S),
  *      SC_B_true (against |STFT(x)|), and the mean |log10 mel(y) - log10 mel(x)|
+ *   C  y = momu_mel_invert(log-mel of x) (what `momu audio invert` does): SC against the NNLS magnitude and
+ *      against |STFT(x)|, and the log-mel MAE
  * plus the log-mel time of the whole file. */
 #include <math.h>
 #include <stdio.h>
@@ -23,7 +25,8 @@ int main(int argc, char **argv) {
     }
     size_t iters = (size_t)atoi(argv[1]);
     double off = atof(argv[2]), dur = atof(argv[3]);
-    printf("file\tseconds_total\tlogmel_s\texcerpt_s\titers\tSC_A_true_mag\tSC_B_nnls_mag\tSC_B_vs_true\tlogmel_MAE\tgl_s\n");
+    printf("file\tseconds_total\tlogmel_s\texcerpt_s\titers\tSC_A_true_mag\tSC_B_nnls_mag\tSC_B_vs_true\tlogmel_MAE\tgl_s"
+           "\tSC_C_nnls_mag\tSC_C_vs_true\tlogmel_MAE_C\tinvert_s\n");
     for (int f = 4; f < argc; f++) {
         momu_err e = {0};
         float *x, *mel, *mag, *St, *y, *S, *m2;
@@ -56,8 +59,21 @@ int main(int argc, char **argv) {
         double mae = 0.0;
         for (size_t i = 0; i < nf * MOMU_N_MELS; i++) mae += fabs(m2[i] - mel[i]);
         mae /= (double)(nf * MOMU_N_MELS);
-        printf("%s\t%.1f\t%.3f\t%.1f\t%zu\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\n", argv[f], (double)n / MOMU_SR, t_mel,
-               (double)len / MOMU_SR, iters, sc_a, sc_b, sc_bt, mae, t_gl);
+        free(y); free(S); free(m2);
+        /* C: momu_mel_invert, what `momu audio invert` does */
+        double t2 = momu_time_s();
+        momu_mel_invert(mel, nf, iters, &y, &ny, &e);
+        double t_c = momu_time_s() - t2;
+        momu_stft_mag(y, ny, MOMU_N_FFT, MOMU_HOP, MOMU_PAD_REFLECT, 1, &S, &ns, &e);
+        double sc_ct = momu_spectral_convergence(S, St, nf * MOMU_N_BINS);
+        double sc_cn = momu_spectral_convergence(S, mag, nf * MOMU_N_BINS);
+        momu_logmel(y, ny, &m2, &n2, &e);
+        double mae_c = 0.0;
+        for (size_t i = 0; i < nf * MOMU_N_MELS; i++) mae_c += fabs(m2[i] - mel[i]);
+        mae_c /= (double)(nf * MOMU_N_MELS);
+        printf("%s\t%.1f\t%.3f\t%.1f\t%zu\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\t%.4f\t%.4f\t%.2f\n", argv[f],
+               (double)n / MOMU_SR, t_mel, (double)len / MOMU_SR, iters, sc_a, sc_b, sc_bt, mae, t_gl, sc_cn, sc_ct,
+               mae_c, t_c);
         fflush(stdout);
         free(x); free(mel); free(mag); free(St); free(y); free(S); free(m2);
     }

@@ -83,6 +83,11 @@ momu_status momu_audio_load_native(const char *path, float **samples, size_t *n,
                          path, seconds, MOMU_AUDIO_MAX_SECONDS);
     }
     const size_t ch = (size_t)info.channels, frames = (size_t)info.frames;
+    if (frames > MOMU_MAX_INPUT_BYTES / sizeof(float)) {
+        sf_close(sf);
+        return momu_fail(e, MOMU_ERR_RANGE, "%s: %zu frames need more than the %zu bytes accepted for one input",
+                         path, frames, MOMU_MAX_INPUT_BYTES);
+    }
     float *mono = momu_malloc_array(frames, sizeof(float), e);
     float *buf = momu_malloc_array(4096, ch * sizeof(float), e);
     if (!mono || !buf) {
