@@ -21,7 +21,7 @@
  * within ±5 ms of the clicks (tests/test_beats.c).
  *
  * Thread-safe (no global state, no FFTW planner); results are identical for any OMP_NUM_THREADS.
- * Memory: about 330 bytes per 10-ms frame (the dB mel spectrogram is kept whole for the top_db floor). */
+ * Memory: about 350 bytes per 10-ms frame (the dB mel spectrogram is kept whole for the top_db floor). */
 #ifndef MOMU_BEATS_H
 #define MOMU_BEATS_H
 #include <stddef.h>

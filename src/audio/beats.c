@@ -484,16 +484,22 @@ momu_status momu_beat_track(const float *x, size_t n, unsigned sr, const momu_be
         /* Local score: the onset envelope smoothed by a Gaussian of σ = period/32 frames [LR
          * __beat_local_score], so that a beat may sit a frame off the exact flux peak. */
         long rad = (long)ceil(period);
+        double *gw = momu_malloc_array((size_t)(2 * rad + 1), sizeof(double), e);
+        if (!gw) { st = MOMU_ERR_OOM; goto done; }
+        for (long k = -rad; k <= rad; k++) {
+            double z = (double)k * 32.0 / period;
+            gw[k + rad] = exp(-0.5 * z * z);
+        }
         for (size_t t = 0; t < nf; t++) {
             double s = 0.0;
             for (long k = -rad; k <= rad; k++) {
                 long j = (long)t + k;
-                if (j < 0 || j >= (long)nf) continue;
-                double z = (double)k * 32.0 / period;
-                s += env[j] * exp(-0.5 * z * z);
+                if (j < 0 || j >= (long)nf || gw[k + rad] < 1e-12) continue;
+                s += env[j] * gw[k + rad];
             }
             local[t] = (float)s;
         }
+        free(gw);
         /* DP [E07] eq. 3: C*(t) = O(t) + max_{τ ∈ [t−2P, t−P/2]} (−α·log²((t−τ)/P) + C*(τ)). */
         size_t dmin = (size_t)lround(period / 2.0), dmax = (size_t)lround(2.0 * period);
         if (dmin < 1) dmin = 1;
