@@ -423,6 +423,71 @@ TEST(fast_matches_ref_medium) {
     free(x); free(w); free(b); free(g);
 }
 
+/* Cross-attention (Tq != Tk, separate q and fused kv buffers) and the elementwise / resampling layers at
+ * sizes that take the BLAS and OpenMP branches, fast against ref. */
+TEST(fast_matches_ref_medium_2) {
+    size_t B = 2, Tq = 50, Tk = 90, H = 4, D = 32, C = H * D;
+    float *q = frand(B * Tq * C, 1), *kv = frand(B * Tk * 2 * C, 1), *dy = frand(B * Tq * C, 1);
+    float *o[2], *att[2], *dq[2], *dkv[2];
+    for (int r = 0; r < 2; r++) {
+        o[r] = fzero(B * Tq * C); att[r] = fzero(B * H * Tq * Tk); dq[r] = fzero(B * Tq * C); dkv[r] = fzero(B * Tk * 2 * C);
+        (r ? nn_attention_forward_ref : nn_attention_forward)(o[r], att[r], q, kv, kv + C, B, Tq, Tk, H, D, C, 2 * C,
+                                                             2 * C, C);
+        (r ? nn_attention_backward_ref : nn_attention_backward)(dq[r], dkv[r], dkv[r] + C, dy, att[r], q, kv, kv + C, B,
+                                                               Tq, Tk, H, D, C, 2 * C, 2 * C, C);
+    }
+    EXPECT(test_close("xattn out", o[0], o[1], B * Tq * C, 1e-5, 1e-4) &&
+           test_close("xattn dq", dq[0], dq[1], B * Tq * C, 1e-5, 1e-4) &&
+           test_close("xattn dkv", dkv[0], dkv[1], B * Tk * 2 * C, 1e-5, 1e-4), "cross-attention fast vs ref");
+    for (int r = 0; r < 2; r++) { free(o[r]); free(att[r]); free(dq[r]); free(dkv[r]); }
+    free(q); free(kv); free(dy);
+
+    size_t T = 300, Cc = 96, s = 3, n = B * T * Cc, To = (T - 5) / 2 + 1;
+    float *x = frand(n, 1), *g = frand(n * s, 1), *sh = frand(B * Cc, 1), *sc = frand(B * Cc, 1);
+    float *y[2], *dx[2], *d1[2], *d2[2];
+    size_t *idx[2];
+    for (int r = 0; r < 2; r++) {
+        y[r] = fzero(n * s); dx[r] = fzero(n); d1[r] = fzero(B * Cc); d2[r] = fzero(B * Cc);
+        idx[r] = calloc(n, sizeof(size_t));
+    }
+    const char *what[6] = {"upsample", "avgpool", "maxpool", "modulate", "gate_add", "rope"};
+    for (int op = 0; op < 6; op++) {
+        for (int r = 0; r < 2; r++) {
+            memset(dx[r], 0, n * sizeof(float)); memset(d1[r], 0, B * Cc * sizeof(float));
+            memset(d2[r], 0, B * Cc * sizeof(float));
+            if (op == 0) {
+                (r ? nn_upsample_forward_ref : nn_upsample_forward)(y[r], x, B, T, Cc, s);
+                (r ? nn_upsample_backward_ref : nn_upsample_backward)(dx[r], g, B, T, Cc, s);
+            } else if (op == 1) {
+                (r ? nn_avgpool_forward_ref : nn_avgpool_forward)(y[r], x, B, T, Cc, s);
+                (r ? nn_avgpool_backward_ref : nn_avgpool_backward)(dx[r], g, B, T, Cc, s);
+            } else if (op == 2) {
+                (r ? nn_maxpool_forward_ref : nn_maxpool_forward)(y[r], idx[r], x, B, T, Cc, 5, 2);
+                (r ? nn_maxpool_backward_ref : nn_maxpool_backward)(dx[r], g, idx[r], B, To, T, Cc);
+            } else if (op == 3) {
+                (r ? nn_modulate_forward_ref : nn_modulate_forward)(y[r], x, sh, sc, B, T, Cc);
+                (r ? nn_modulate_backward_ref : nn_modulate_backward)(dx[r], d1[r], d2[r], g, x, sc, B, T, Cc);
+            } else if (op == 4) {
+                /* out = x + gate h with gate = sh, h = g; dh lands in the spare second third of y */
+                memset(y[r] + n, 0, n * sizeof(float));
+                (r ? nn_gate_add_forward_ref : nn_gate_add_forward)(y[r], x, sh, g, B, T, Cc);
+                (r ? nn_gate_add_backward_ref : nn_gate_add_backward)(dx[r], d1[r], y[r] + n, g + n, sh, g, B, T, Cc);
+            } else {
+                (r ? nn_rope_forward_ref : nn_rope_forward)(y[r], x, B, T, 4, 24, Cc, Cc, 7, 10000.0f);
+                (r ? nn_rope_backward_ref : nn_rope_backward)(dx[r], g, B, T, 4, 24, Cc, Cc, 7, 10000.0f);
+            }
+        }
+        size_t ny = op == 0 ? n * s : op == 1 ? B * (T / s) * Cc : op == 2 ? B * To * Cc : n;
+        int ok = test_close(what[op], y[0], y[1], ny, 1e-5, 1e-4) && test_close(what[op], dx[0], dx[1], n, 1e-5, 1e-4) &&
+                 test_close(what[op], d1[0], d1[1], B * Cc, 1e-4, 1e-4) &&
+                 test_close(what[op], d2[0], d2[1], B * Cc, 1e-4, 1e-4);
+        if (op == 4) ok = ok && test_close("gate_add dh", y[0] + n, y[1] + n, n, 1e-5, 1e-4);
+        EXPECT(ok, "%s fast vs ref", what[op]);
+    }
+    for (int r = 0; r < 2; r++) { free(y[r]); free(dx[r]); free(d1[r]); free(d2[r]); free(idx[r]); }
+    free(x); free(g); free(sh); free(sc);
+}
+
 /* The lean forward never holds Tq x Tk; it must agree with the training forward (different summation order:
  * float rounding only), including key lengths that are not multiples of its blocks and D above its block. */
 TEST(attention_lean_matches_training) {
@@ -586,6 +651,7 @@ int main(void) {
     RUN(parity_attention);
     RUN(parity_losses);
     RUN(fast_matches_ref_medium);
+    RUN(fast_matches_ref_medium_2);
     RUN(attention_lean_matches_training);
     RUN(dropout_statistics);
     RUN(maxpool_first_max_wins);
