@@ -18,6 +18,8 @@ ROOT=$(scripts/fetch_fretsonfire.sh)
 MIX=${MOMU_CACHE:-$HOME/.cache/momu}/fretsonfire/mix
 OUT=$MIX/out
 mkdir -p "$MIX" "$OUT"
+rm -f "$OUT/fcheck.txt"
+make -s -C bench out/beats_fcheck >/dev/null 2>&1 || true   # optional cross-check with eval.h
 tab=$(printf '\t')
 printf '%-24s %6s %7s | %7s %7s %7s | %7s %7s %7s\n' song bpm momu_bpm momu_F momu_F2 aubio_F aubio_F2 momu_s aubio_s
 tail -n +2 "$TSV" | while IFS="$tab" read -r pkg dir lic bpm bpb dur off nb; do
@@ -36,6 +38,9 @@ tail -n +2 "$TSV" | while IFS="$tab" read -r pkg dir lic bpm bpb dur off nb; do
     mb=$(sed -n 's/.*bpm[^0-9]*\([0-9.]*\).*/\1/p' "$OUT/$name.momu.err" | tail -n 1)
     m=$($PY bench/beats_score.py "$bpm" "$off" "$nb" "$OUT/$name.momu")
     a=$($PY bench/beats_score.py "$bpm" "$off" "$nb" "$OUT/$name.aubio")
+    if [ -x bench/out/beats_fcheck ]; then
+        echo "$(bench/out/beats_fcheck "$bpm" "$off" "$nb" "$OUT/$name.momu") $(bench/out/beats_fcheck "$bpm" "$off" "$nb" "$OUT/$name.aubio")" >> "$OUT/fcheck.txt"
+    fi
     set -- $m; mf=$1; mf2=$2
     set -- $a; af=$1; af2=$2
     ms=$($PY -c "print('%.2f' % ($t1 - $t0))"); as=$($PY -c "print('%.2f' % ($t2 - $t1))")
@@ -43,4 +48,5 @@ tail -n +2 "$TSV" | while IFS="$tab" read -r pkg dir lic bpm bpb dur off nb; do
 done | tee "$OUT/table.txt"
 awk 'NR>0 { m+=$5; m2+=$6; a+=$7; a2+=$9; n++ }
      END { if (n) printf "%-24s %6s %7s | %7.4f %7.4f %7.4f | %7.4f\n", "MEAN (" n " songs)", "", "", m/n, m2/n, a/n, a2/n }' "$OUT/table.txt"
+[ -s "$OUT/fcheck.txt" ] && awk '{ m += $1; a += $2; n++ } END { printf "cross-check, momu_beat_fmeasure (eval.h) at the annotated tempo: momu %.4f, aubio %.4f\n", m/n, a/n }' "$OUT/fcheck.txt"
 echo "columns: F = F-measure at the annotated tempo, F2 = best of annotated / double / half tempo; +-70 ms, one-to-one"
