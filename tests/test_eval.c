@@ -527,10 +527,18 @@ TEST(sanity_pair_files) {
            r[0].loris_music.bcs, r[0].loris_music.bhs, r[0].onset_f);
     momu_eval_summary s;
     EXPECT(momu_eval_summarise(r, 2, &s, &e) == MOMU_OK, "%s", e.msg);
-    EXPECT(s.n_pairs == 2 && s.has_fid_k && s.has_fid_g && s.has_fad, "set metrics present");
-    /* reference set = {off, on}, evaluated set = {on, off}: the same two clips, FID 0; identical music: 0 */
-    EXPECT(s.fid_k.fid < 1e-6 && s.fid_g.fid < 1e-6 && s.fad_standin < 1e-6, "FID_k %g FID_g %g FAD %g", s.fid_k.fid,
-           s.fid_g.fid, s.fad_standin);
+    EXPECT(s.n_pairs == 2 && s.has_fid_k && s.has_fid_g, "motion set metrics present (%d %d)", s.has_fid_k, s.has_fid_g);
+    EXPECT(!s.has_fad, "one distinct music (both rows use the same file): no FAD stand-in");
+    /* reference set = {off, on}, evaluated set = {on, off}: the same two clips, FID 0 */
+    EXPECT(s.fid_k.fid < 1e-6 && s.fid_g.fid < 1e-6 && s.fid_k.n_ref == 2 && s.fid_k.n_gen == 2,
+           "FID_k %g FID_g %g n %zu %zu", s.fid_k.fid, s.fid_g.fid, s.fid_k.n_ref, s.fid_k.n_gen);
+    /* the same motion on a third row (another name) is counted once */
+    momu_eval_pair_result r3[3];
+    memcpy(r3, r, sizeof r);
+    r3[2] = r[0];
+    momu_eval_summary s3;
+    EXPECT(momu_eval_summarise(r3, 3, &s3, &e) == MOMU_OK && s3.fid_k.n_gen == 2 && s3.fid_k.n_ref == 2,
+           "duplicates: n %zu %zu", s3.fid_k.n_gen, s3.fid_k.n_ref);
     EXPECT(NEAR(s.bas_mean, 0.5 * (r[0].bas + r[1].bas), 1e-12), "mean BAS");
     for (int k = 0; k < 2; k++) momu_eval_pair_result_free(&r[k]);
     /* a missing file is an error that names it */

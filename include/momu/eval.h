@@ -208,9 +208,11 @@ momu_status momu_audio_stat_features(const float *logmel, size_t T, size_t n_ban
  *   sync         momu_sync_score on the momu_sync_*_envelope pair (momu/sync.h), best lag in sync_lag_s
  *   skate        foot skating on ankles, heels, toes (roles by joint name, or DwM for 23 unnamed joints)
  * With a reference music: loris_music = motion→music LORIS (reference onsets vs this music's onsets, each
- * over its own length) and onset_f (the same lists, ±tolerance F-measure). With reference music / motion
- * on every pair (>= 2 pairs): FID_k, FID_g, Div_k, Div_g (reference set = the reference motions) and the
- * FAD stand-in (reference set = the reference musics). */
+ * over its own length) and onset_f (the same lists, ±tolerance F-measure).
+ * Set metrics (momu_eval_summarise): evaluated set = the distinct motions / musics of all pairs, reference set
+ * = the distinct reference motions / musics of the pairs that name one (a file listed on several rows counts
+ * once, by path); each set needs >= 2 clips. FID_k, FID_g, Div_k, Div_g on the motions, the FAD stand-in on the
+ * musics. */
 typedef struct {
     const char *name;        /* used for alignment lookup and output; NULL = the motion path */
     const char *music, *motion;
@@ -252,6 +254,7 @@ typedef struct {
     size_t kin_dim;                      /* 3·J */
     double *kin, *geo, *audio;           /* features of this pair (kin_dim, MOMU_GEO_FEATURES, audio stats) */
     double *ref_kin, *ref_geo, *ref_audio;
+    char *music_path, *motion_path, *ref_music_path, *ref_motion_path; /* copies (NULL when absent) */
 } momu_eval_pair_result;
 
 momu_status momu_eval_pair_run(const momu_eval_pair *p, const momu_eval_opts *o, momu_eval_pair_result *r,
@@ -267,8 +270,9 @@ typedef struct {
     double beat_f_mean, beat_f_sd, bas_mean, bas_sd, sync_mean, sync_sd, onset_f_mean, onset_f_sd;
     double skate_cm_s, skate_contact_fraction;    /* pooled over contact frames */
     int has_fid_k, has_fid_g, has_fad;
-    momu_fid_result fid_k, fid_g;
+    momu_fid_result fid_k, fid_g;     /* n_ref / n_gen inside: the distinct clips used */
     double fad_standin;
+    size_t n_fad_gen, n_fad_ref;
 } momu_eval_summary;
 
 momu_status momu_eval_summarise(const momu_eval_pair_result *r, size_t n, momu_eval_summary *s, momu_err *e);

@@ -123,16 +123,26 @@ static void write_tsv(FILE *f, const char *split, const momu_eval_pair_result *r
         ROW("onset_F", s->onset_f_mean, "mean; reference onsets vs onsets, one-to-one");
     }
     if (s->has_fid_k) {
-        ROW("FID_k", s->fid_k.fid, "kinetic features, normalised by the reference set");
+        char note[200];
+        snprintf(note, sizeof note, "kinetic features, normalised by the reference set; %zu clips vs %zu reference",
+                 s->fid_k.n_gen, s->fid_k.n_ref);
+        ROW("FID_k", s->fid_k.fid, note);
         ROW("Div_k", s->fid_k.div_gen, "");
         ROW("Div_k_ref", s->fid_k.div_ref, "");
     }
     if (s->has_fid_g) {
-        ROW("FID_g", s->fid_g.fid, "geometric features (35 DwM relations)");
+        char note[200];
+        snprintf(note, sizeof note, "geometric features (35 relations); %zu clips vs %zu reference", s->fid_g.n_gen,
+                 s->fid_g.n_ref);
+        ROW("FID_g", s->fid_g.fid, note);
         ROW("Div_g", s->fid_g.div_gen, "");
         ROW("Div_g_ref", s->fid_g.div_ref, "");
     }
-    if (s->has_fad) ROW("fad_standin", s->fad_standin, FAD_NOTE);
+    if (s->has_fad) {
+        ROW("fad_standin", s->fad_standin, FAD_NOTE);
+        ROW("fad_standin_n", (double)s->n_fad_gen, "clips");
+        ROW("fad_standin_n_ref", (double)s->n_fad_ref, "reference clips");
+    }
 #undef ROW
 }
 
@@ -218,7 +228,13 @@ static void write_json(FILE *f, const char *split, const momu_eval_pair_result *
     json_kv(f, "FID_g", s->has_fid_g ? s->fid_g.fid : NAN, 1);
     json_kv(f, "Div_g", s->has_fid_g ? s->fid_g.div_gen : NAN, 1);
     json_kv(f, "Div_g_ref", s->has_fid_g ? s->fid_g.div_ref : NAN, 1);
-    json_kv(f, "fad_standin", s->has_fad ? s->fad_standin : NAN, 0);
+    json_kv(f, "FID_k_n", s->has_fid_k ? (double)s->fid_k.n_gen : NAN, 1);
+    json_kv(f, "FID_k_n_ref", s->has_fid_k ? (double)s->fid_k.n_ref : NAN, 1);
+    json_kv(f, "FID_g_n", s->has_fid_g ? (double)s->fid_g.n_gen : NAN, 1);
+    json_kv(f, "FID_g_n_ref", s->has_fid_g ? (double)s->fid_g.n_ref : NAN, 1);
+    json_kv(f, "fad_standin", s->has_fad ? s->fad_standin : NAN, 1);
+    json_kv(f, "fad_standin_n", s->has_fad ? (double)s->n_fad_gen : NAN, 1);
+    json_kv(f, "fad_standin_n_ref", s->has_fad ? (double)s->n_fad_ref : NAN, 0);
     fprintf(f, "},\n\"notes\":[");
     momu_json_write_string(f, FAD_NOTE);
     fprintf(f, ",\n");
@@ -243,12 +259,16 @@ static void print_table(const char *split, size_t n, const momu_eval_summary *s)
                100 * s->loris_music.bcs, 100 * s->loris_music.csd, 100 * s->loris_music.bhs,
                100 * s->loris_music.hsd, 100 * s->loris_music.f1, s->onset_f_mean);
     if (s->has_fid_k)
-        printf("  FID_k %.3f  Div_k %.3f (reference %.3f)\n", s->fid_k.fid, s->fid_k.div_gen, s->fid_k.div_ref);
+        printf("  FID_k %.3f  Div_k %.3f (reference %.3f)   %zu clips vs %zu reference\n", s->fid_k.fid,
+               s->fid_k.div_gen, s->fid_k.div_ref, s->fid_k.n_gen, s->fid_k.n_ref);
     if (s->has_fid_g)
-        printf("  FID_g %.3f  Div_g %.3f (reference %.3f)\n", s->fid_g.fid, s->fid_g.div_gen, s->fid_g.div_ref);
-    if (s->has_fad) printf("  FAD stand-in %.3f  (%s)\n", s->fad_standin, FAD_NOTE);
+        printf("  FID_g %.3f  Div_g %.3f (reference %.3f)   %zu clips vs %zu reference\n", s->fid_g.fid,
+               s->fid_g.div_gen, s->fid_g.div_ref, s->fid_g.n_gen, s->fid_g.n_ref);
+    if (s->has_fad)
+        printf("  FAD stand-in %.3f  %zu clips vs %zu reference (%s)\n", s->fad_standin, s->n_fad_gen, s->n_fad_ref,
+               FAD_NOTE);
     if (!s->has_fid_k && !s->has_fad)
-        printf("  (FID/Div and the FAD stand-in need a reference motion / music on every pair, >= 2 pairs)\n");
+        printf("  (FID/Div and the FAD stand-in need >= 2 distinct clips and >= 2 distinct reference clips)\n");
 }
 
 static int eval_pairs(int argc, char **argv) {

@@ -29,6 +29,17 @@ void momu_eval_pair_result_free(momu_eval_pair_result *r) {
     free(r->ref_geo);
     free(r->ref_audio);
     r->kin = r->geo = r->audio = r->ref_kin = r->ref_geo = r->ref_audio = NULL;
+    free(r->music_path);
+    free(r->motion_path);
+    free(r->ref_music_path);
+    free(r->ref_motion_path);
+    r->music_path = r->motion_path = r->ref_music_path = r->ref_motion_path = NULL;
+}
+
+static char *dup_str(const char *s) {
+    char *c = malloc(strlen(s) + 1);
+    if (c) strcpy(c, s);
+    return c;
 }
 
 /* Times inside [0, limit] only (in place); returns the new count. */
@@ -129,6 +140,15 @@ momu_status momu_eval_pair_run(const momu_eval_pair *p, const momu_eval_opts *o,
     memset(r, 0, sizeof *r);
     if (!p || !o || !p->music || !p->motion) return momu_fail(e, MOMU_ERR_ARG, "eval: pair without music or motion");
     snprintf(r->name, sizeof r->name, "%s", p->name ? p->name : p->motion);
+    r->music_path = dup_str(p->music);
+    r->motion_path = dup_str(p->motion);
+    if (p->ref_music && p->ref_music[0]) r->ref_music_path = dup_str(p->ref_music);
+    if (p->ref_motion && p->ref_motion[0]) r->ref_motion_path = dup_str(p->ref_motion);
+    if (!r->music_path || !r->motion_path || (p->ref_music && p->ref_music[0] && !r->ref_music_path) ||
+        (p->ref_motion && p->ref_motion[0] && !r->ref_motion_path)) {
+        momu_eval_pair_result_free(r);
+        return momu_fail(e, MOMU_ERR_OOM, "eval: out of memory");
+    }
     r->beat_f = r->beat_p = r->beat_r = r->bas = r->sync = r->onset_f = NAN;
     music_data mu = {0}, ref = {0};
     momu_motion mo = {0};
@@ -273,6 +293,31 @@ static void mean_sd(const double *x, size_t n, double *mean, double *sd) {
     *sd = k > 1 ? sqrt(q / (double)(k - 1)) : NAN;
 }
 
+/* Feature vectors of kind 0 kinetic, 1 geometric, 2 audio, of the pairs (ref 0) or of their references
+ * (ref 1), into out (n × d), one per distinct file path; returns how many. Rows without it are skipped. */
+static size_t gather(const momu_eval_pair_result *r, size_t n, int kind, int ref, size_t d, double *out) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = kind == 0 ? (ref ? r[i].ref_kin : r[i].kin)
+                        : kind == 1 ? (ref ? r[i].ref_geo : r[i].geo)
+                                    : (ref ? r[i].ref_audio : r[i].audio);
+        if (!x || (kind == 1 && !r[i].geo_ok)) continue;
+        const char *pi = kind == 2 ? (ref ? r[i].ref_music_path : r[i].music_path)
+                                   : (ref ? r[i].ref_motion_path : r[i].motion_path);
+        int dup = 0;
+        for (size_t j = 0; j < i && !dup; j++) {
+            const char *pj = kind == 2 ? (ref ? r[j].ref_music_path : r[j].music_path)
+                                       : (ref ? r[j].ref_motion_path : r[j].motion_path);
+            const double *xj = kind == 0 ? (ref ? r[j].ref_kin : r[j].kin)
+                             : kind == 1 ? (ref ? r[j].ref_geo : r[j].geo)
+                                         : (ref ? r[j].ref_audio : r[j].audio);
+            dup = xj && pi && pj && !strcmp(pi, pj) && (kind != 1 || r[j].geo_ok);
+        }
+        if (!dup) memcpy(out + k++ * d, x, d * sizeof *x);
+    }
+    return k;
+}
+
 momu_status momu_eval_summarise(const momu_eval_pair_result *r, size_t n, momu_eval_summary *s, momu_err *e) {
     memset(s, 0, sizeof *s);
     if (!r || n == 0) return momu_fail(e, MOMU_ERR_ARG, "eval: no pairs to summarise");
@@ -329,50 +374,50 @@ momu_status momu_eval_summarise(const momu_eval_pair_result *r, size_t n, momu_e
         s->skate_cm_s = nc ? sum / (double)nc : NAN;
         s->skate_contact_fraction = nt ? (double)nc / (double)nt : NAN;
     }
-    /* set metrics: every pair must have its reference */
-    size_t n_rm = 0, n_ra = 0, n_geo = 0;
-    int same_dim = 1;
-    for (size_t i = 0; i < n; i++) {
-        n_rm += r[i].has_ref_motion;
-        n_ra += r[i].has_ref_music;
-        n_geo += r[i].geo_ok;
-        if (r[i].kin_dim != r[0].kin_dim) same_dim = 0;
-    }
-    if (n_rm == n && n >= 2 && same_dim) {
-        size_t dk = r[0].kin_dim;
-        double *g = momu_malloc_array(n * dk, sizeof *g, e), *rf = momu_malloc_array(n * dk, sizeof *rf, e);
-        if (!g || !rf) { free(g); free(rf); st = momu_fail(e, MOMU_ERR_OOM, "eval: out of memory"); goto done; }
+    /* set metrics: evaluated set = the distinct motions (musics) of all pairs; reference set = the distinct
+     * reference motions (musics) of the pairs that have one. Duplicates (the same file on several rows)
+     * are counted once, recognised by identical feature vectors. */
+    {
+        int same_dim = 1, all_geo = 1;
         for (size_t i = 0; i < n; i++) {
-            memcpy(g + i * dk, r[i].kin, dk * sizeof *g);
-            memcpy(rf + i * dk, r[i].ref_kin, dk * sizeof *rf);
+            if (r[i].kin_dim != r[0].kin_dim) same_dim = 0;
+            if (!r[i].geo_ok) all_geo = 0;
         }
-        st = momu_fid_div(rf, n, g, n, dk, &s->fid_k, e);
-        if (!st && n_geo == n) {
-            for (size_t i = 0; i < n; i++) {
-                memcpy(g + i * MOMU_GEO_FEATURES, r[i].geo, MOMU_GEO_FEATURES * sizeof *g);
-                memcpy(rf + i * MOMU_GEO_FEATURES, r[i].ref_geo, MOMU_GEO_FEATURES * sizeof *rf);
+        size_t dk = r[0].kin_dim, da = MOMU_AUDIO_STAT_DIM(MOMU_N_MELS);
+        size_t dmax = dk > da ? dk : da;
+        if (dmax < MOMU_GEO_FEATURES) dmax = MOMU_GEO_FEATURES;
+        double *g = momu_malloc_array(n * dmax, sizeof *g, e), *rf = momu_malloc_array(n * dmax, sizeof *rf, e);
+        if (!g || !rf) { free(g); free(rf); st = momu_fail(e, MOMU_ERR_OOM, "eval: out of memory"); goto done; }
+        size_t ng, nr;
+        if (same_dim) {
+            ng = gather(r, n, 0, 0, dk, g);
+            nr = gather(r, n, 0, 1, dk, rf);
+            if (ng >= 2 && nr >= 2) {
+                st = momu_fid_div(rf, nr, g, ng, dk, &s->fid_k, e);
+                s->has_fid_k = !st;
             }
-            st = momu_fid_div(rf, n, g, n, MOMU_GEO_FEATURES, &s->fid_g, e);
-            s->has_fid_g = !st;
+            if (!st && all_geo) {
+                ng = gather(r, n, 1, 0, MOMU_GEO_FEATURES, g);
+                nr = gather(r, n, 1, 1, MOMU_GEO_FEATURES, rf);
+                if (ng >= 2 && nr >= 2) {
+                    st = momu_fid_div(rf, nr, g, ng, MOMU_GEO_FEATURES, &s->fid_g, e);
+                    s->has_fid_g = !st;
+                }
+            }
+        }
+        if (!st) {
+            ng = gather(r, n, 2, 0, da, g);
+            nr = gather(r, n, 2, 1, da, rf);
+            if (ng >= 2 && nr >= 2) {
+                st = momu_frechet_features(rf, nr, g, ng, da, &s->fad_standin, e);
+                s->has_fad = !st;
+                s->n_fad_gen = ng;
+                s->n_fad_ref = nr;
+            }
         }
         free(g);
         free(rf);
         if (st) goto done;
-        s->has_fid_k = 1;
-    }
-    if (n_ra == n && n >= 2) {
-        size_t da = MOMU_AUDIO_STAT_DIM(MOMU_N_MELS);
-        double *g = momu_malloc_array(n * da, sizeof *g, e), *rf = momu_malloc_array(n * da, sizeof *rf, e);
-        if (!g || !rf) { free(g); free(rf); st = momu_fail(e, MOMU_ERR_OOM, "eval: out of memory"); goto done; }
-        for (size_t i = 0; i < n; i++) {
-            memcpy(g + i * da, r[i].audio, da * sizeof *g);
-            memcpy(rf + i * da, r[i].ref_audio, da * sizeof *rf);
-        }
-        st = momu_frechet_features(rf, n, g, n, da, &s->fad_standin, e);
-        free(g);
-        free(rf);
-        if (st) goto done;
-        s->has_fad = 1;
     }
 done:
     free(v);
