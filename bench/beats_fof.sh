@@ -8,6 +8,8 @@
 #   bench/beats_fof.sh                      # uses ./momu audio beats --bpm FILE (make first)
 #   BEATS_CMD="bench/out/beats_track" bench/beats_fof.sh   # any command printing one time per line
 #   TSV=/path/to/fretsonfire-beats.tsv MOMU_CACHE=/cache bench/beats_fof.sh
+#   WARP=1 bench/beats_fof.sh   # robustness to tempo changes: each mix re-timed in sections (x1 up to 60 s,
+#                               # sped up 4 % from 60 s, slowed 4 % from 120 s; reference beats mapped alike)
 set -eu
 cd "$(dirname "$0")/.."
 TSV=${TSV:-../shared/data/fretsonfire-beats.tsv}
@@ -17,6 +19,9 @@ PY=/usr/bin/python3
 ROOT=$(scripts/fetch_fretsonfire.sh)
 MIX=${MOMU_CACHE:-$HOME/.cache/momu}/fretsonfire/mix
 OUT=$MIX/out
+WARP=${WARP:-0}
+WSPEC=""
+[ "$WARP" = 1 ] && { WSPEC="60:1.04,120:0.96"; OUT=$MIX/out-warp; }
 mkdir -p "$MIX" "$OUT"
 rm -f "$OUT/fcheck.txt"
 make -s -C bench out/beats_fcheck >/dev/null 2>&1 || true   # optional cross-check with eval.h
@@ -30,15 +35,25 @@ tail -n +2 "$TSV" | while IFS="$tab" read -r pkg dir lic bpm bpb dur off nb; do
             -filter_complex amix=inputs=2:duration=longest -ac 1 -ar 44100 "$wav.tmp.wav"
         mv "$wav.tmp.wav" "$wav"
     fi
+    if [ -n "$WSPEC" ]; then
+        wwav=$MIX/$name.warp.wav
+        if [ ! -f "$wwav" ]; then
+            ffmpeg -nostdin -loglevel error -y -i "$wav" -filter_complex \
+                "[0]atrim=0:60,asetpts=N/SR/TB[a];[0]atrim=60:120,asetpts=N/SR/TB,atempo=1.04[b];[0]atrim=120,asetpts=N/SR/TB,atempo=0.96[c];[a][b][c]concat=n=3:v=0:a=1" \
+                "$wwav.tmp.wav"
+            mv "$wwav.tmp.wav" "$wwav"
+        fi
+        wav=$wwav
+    fi
     t0=$($PY -c 'import time; print(time.time())')
     $BEATS_CMD "$wav" > "$OUT/$name.momu" 2> "$OUT/$name.momu.err" || { cat "$OUT/$name.momu.err" >&2; exit 1; }
     t1=$($PY -c 'import time; print(time.time())')
     aubiotrack -i "$wav" > "$OUT/$name.aubio"
     t2=$($PY -c 'import time; print(time.time())')
     mb=$(sed -n 's/.*bpm[^0-9]*\([0-9.]*\).*/\1/p' "$OUT/$name.momu.err" | tail -n 1)
-    m=$($PY bench/beats_score.py "$bpm" "$off" "$nb" "$OUT/$name.momu")
-    a=$($PY bench/beats_score.py "$bpm" "$off" "$nb" "$OUT/$name.aubio")
-    if [ -x bench/out/beats_fcheck ]; then
+    m=$($PY bench/beats_score.py "$bpm" "$off" "$nb" "$OUT/$name.momu" $WSPEC)
+    a=$($PY bench/beats_score.py "$bpm" "$off" "$nb" "$OUT/$name.aubio" $WSPEC)
+    if [ -x bench/out/beats_fcheck ] && [ -z "$WSPEC" ]; then
         echo "$(bench/out/beats_fcheck "$bpm" "$off" "$nb" "$OUT/$name.momu") $(bench/out/beats_fcheck "$bpm" "$off" "$nb" "$OUT/$name.aubio")" >> "$OUT/fcheck.txt"
     fi
     set -- $m; mf=$1; mf2=$2
