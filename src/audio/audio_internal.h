@@ -6,6 +6,13 @@
 
 #include "momu/audio.h"
 
+/* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) in NO_OMP=1 builds. */
+#ifdef _OPENMP
+#define AUDIO_OMP(x) _Pragma(#x)
+#else
+#define AUDIO_OMP(x)
+#endif
+
 /* Cached FFTW plans for a real transform of length n (r2c forward, c2r backward, unnormalised), created once
  * per size with FFTW_ESTIMATE (deterministic plan choice) under a mutex. The plans are executed only through
  * fftwf_execute_dft_r2c / _c2r on fftwf_malloc'd buffers, which FFTW documents as thread-safe. */

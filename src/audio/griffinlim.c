@@ -86,7 +86,7 @@ momu_status momu_mel_to_linear(const float *mel, size_t n_frames, float **mag, m
         free(g); free(out); audio_melfb_free(&fb);
         return momu_fail(e, MOMU_ERR_STATE, "mel inversion: M M^T is not positive definite (empty mel band?)");
     }
-#pragma omp parallel for schedule(static)
+AUDIO_OMP(omp parallel for schedule(static))
     for (size_t t = 0; t < n_frames; t++) {
         double m[MOMU_N_MELS], z[MOMU_N_MELS], r[MOMU_N_MELS];
         double s[MOMU_N_BINS], y[MOMU_N_BINS], grad[MOMU_N_BINS];
@@ -175,7 +175,7 @@ momu_status momu_griffin_lim(const float *mag, size_t n_frames, size_t n_iter, u
         st = audio_istft(A, n_frames, MOMU_N_FFT, MOMU_HOP, y, e);
         if (!st) st = audio_stft_complex(y, n_out, MOMU_N_FFT, MOMU_HOP, MOMU_PAD_REFLECT, A, e);
         if (st) break;
-#pragma omp parallel for schedule(static)
+AUDIO_OMP(omp parallel for schedule(static))
         for (size_t i = 0; i < n_frames * K; i++) {
             float re = A[2 * i] - c * B[2 * i], im = A[2 * i + 1] - c * B[2 * i + 1];
             float r = sqrtf(re * re + im * im) + 1.1754944e-38f;

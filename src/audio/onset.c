@@ -69,7 +69,7 @@ momu_status momu_onset_strength_agg(const float *x, size_t n, unsigned sr, momu_
      * aggregated over bands, then left-padded by lag + n_fft // (2 hop) = 1 + 2 = 3 frames (the flux of frames
      * t-1 -> t lands at t + 2, undoing the centring delay) and cut back to the frame count. */
     const size_t pad = 1 + MOMU_ONSET_N_FFT / (2 * MOMU_ONSET_HOP);
-#pragma omp parallel for schedule(static)
+AUDIO_OMP(omp parallel for schedule(static))
     for (size_t k = pad; k < nf; k++) {
         size_t t = k - pad + 1;   /* flux between frames t-1 and t */
         if (t >= nf) continue;

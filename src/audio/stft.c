@@ -102,15 +102,15 @@ momu_status audio_stft_run(const float *x, size_t n, size_t n_fft, size_t hop, m
     const size_t n_bins = n_fft / 2 + 1;
     const long long half = (long long)(n_fft / 2);
     int oom = 0;
-#pragma omp parallel
+AUDIO_OMP(omp parallel)
     {
         float *in = fftwf_malloc(sizeof(float) * n_fft);
         fftwf_complex *out = fftwf_malloc(sizeof(fftwf_complex) * n_bins);
         if (!in || !out) {
-#pragma omp atomic write
+AUDIO_OMP(omp atomic write)
             oom = 1;
         }
-#pragma omp for schedule(static)
+AUDIO_OMP(omp for schedule(static))
         for (size_t t = 0; t < n_frames; t++) {
             if (!in || !out) continue;
             long long j0 = (long long)(t * hop) - half;
@@ -190,14 +190,14 @@ momu_status audio_istft(const float *X, size_t n_frames, size_t n_fft, size_t ho
     int oom = 0;
     for (size_t b0 = 0; b0 < n_frames; b0 += BLOCK) {
         size_t nb = n_frames - b0 < BLOCK ? n_frames - b0 : BLOCK;
-#pragma omp parallel
+AUDIO_OMP(omp parallel)
         {
             fftwf_complex *in = fftwf_malloc(sizeof(fftwf_complex) * n_bins);
             if (!in) {
-#pragma omp atomic write
+AUDIO_OMP(omp atomic write)
                 oom = 1;
             }
-#pragma omp for schedule(static)
+AUDIO_OMP(omp for schedule(static))
             for (size_t i = 0; i < nb; i++) {
                 if (!in) continue;
                 memcpy(in, X + 2 * (b0 + i) * n_bins, sizeof(float) * 2 * n_bins);
