@@ -70,9 +70,12 @@ extern "C" {
 /* ---- decode / resample / write -------------------------------------------------------------------------- */
 
 /* Any format libsndfile reads (WAV, FLAC, Ogg/Vorbis, Opus, MP3, AIFF, ...), mixed to mono (channel mean),
- * resampled to target_sr (> 0) with libsamplerate SRC_SINC_BEST_QUALITY. Rejects unreadable, corrupt,
- * truncated (WAV data chunk shorter than declared), empty, non-finite and > 3 h input. *samples is
- * malloc'd (free()). */
+ * resampled to target_sr (> 0) with libsamplerate SRC_SINC_BEST_QUALITY. Samples are libsndfile's
+ * normalised floats (PCM16: int / 32768). Rejected, with a message naming the file: missing, empty,
+ * unrecognised or corrupt files; a WAV whose data chunk is shorter than it declares; any file that decodes
+ * to fewer frames than its header states (MP3, whose count is an estimate: more than 1 % or 2304 frames
+ * fewer); NaN/Inf samples; more than MOMU_AUDIO_MAX_SECONDS (3 h) or MOMU_MAX_INPUT_BYTES of float samples;
+ * more than 64 channels. *samples is malloc'd (free()). */
 momu_status momu_audio_load(const char *path, unsigned target_sr, float **samples, size_t *n, momu_err *e);
 /* The same without resampling: *sr receives the file's rate. */
 momu_status momu_audio_load_native(const char *path, float **samples, size_t *n, unsigned *sr, momu_err *e);
