@@ -158,6 +158,11 @@ momu_status momu_eval_pair_run(const momu_eval_pair *p, const momu_eval_opts *o,
     momu_status st = music_load(p->music, &mu, e);
     if (!st) st = motion_load(p->motion, o, p->name, &mo, e);
     if (!st) st = momu_motion_check(&mo, p->motion, e);
+    if (!st && mo.n_frames < 3)
+        st = momu_fail(e, MOMU_ERR_RANGE, "%s: %zu frames; the metrics need at least 3", p->motion, mo.n_frames);
+    if (!st && mu.seconds < 0.1)
+        st = momu_fail(e, MOMU_ERR_RANGE, "%s: %.3f s of audio; the metrics need at least 0.1 s", p->music,
+                       mu.seconds);
     if (st) goto done;
     r->music_s = mu.seconds;
     r->n_frames = mo.n_frames;
@@ -257,6 +262,9 @@ momu_status momu_eval_pair_run(const momu_eval_pair *p, const momu_eval_opts *o,
         o2.n_align = 0;
         st = motion_load(p->ref_motion, &o2, NULL, &rm, e);
         if (!st) st = momu_motion_check(&rm, p->ref_motion, e);
+        if (!st && rm.n_frames < 3)
+            st = momu_fail(e, MOMU_ERR_RANGE, "%s: %zu frames; the metrics need at least 3", p->ref_motion,
+                           rm.n_frames);
         if (!st && rm.n_joints != mo.n_joints)
             st = momu_fail(e, MOMU_ERR_ARG, "%s: %zu joints, but the evaluated motion %s has %zu", p->ref_motion,
                            rm.n_joints, p->motion, mo.n_joints);
