@@ -497,6 +497,11 @@ TEST(bad_audio_input) {
     size_t no;
     momu_err e = {0};
     EXPECT(momu_logmel(x, 0, &o, &no, &e) == MOMU_ERR_ARG, "empty logmel");
+    x[10] = INFINITY;
+    momu_err_clear(&e);
+    EXPECT(momu_logmel(x, 1000, &o, &no, &e) == MOMU_ERR_RANGE && o == NULL, "Inf sample accepted by logmel");
+    EXPECT(momu_onset_strength(x, 1000, 22050, &o, &no, &e) == MOMU_ERR_RANGE && o == NULL, "Inf accepted by onsets");
+    x[10] = 0.1f;
     EXPECT(momu_resample(x, 10, 0, 16000, &o, &no, &e) == MOMU_ERR_ARG, "rate 0");
     EXPECT(momu_griffin_lim(x, 1, 10, 0, &o, &no, &e) == MOMU_ERR_ARG, "GL 1 frame");
     float mel_bad[80];

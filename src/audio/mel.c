@@ -115,6 +115,8 @@ static void logmel_sink(void *user, void *out_base, size_t t, const fftwf_comple
 momu_status momu_logmel_into(const float *x, size_t n, float *mel, momu_err *e) {
     if (!x || n == 0) return momu_fail(e, MOMU_ERR_ARG, "log-mel of an empty signal");
     if (!mel) return momu_fail(e, MOMU_ERR_ARG, "log-mel: no output buffer");
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return momu_fail(e, MOMU_ERR_RANGE, "log-mel: non-finite sample at index %zu", i);
     audio_melfb fb;
     momu_status st = audio_melfb_init(&fb, MOMU_SR, MOMU_N_FFT, MOMU_N_MELS, MOMU_MEL_FMIN, MOMU_MEL_FMAX, e);
     if (st) return st;

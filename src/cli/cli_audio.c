@@ -1,7 +1,8 @@
 /* momu audio — the audio front end on the command line (include/momu/audio.h).
  *   momu audio mel IN --out OUT.npy                    log-mel, float32 (frames, 80), 100 frames/s
  *   momu audio onsets IN [--envelope OUT.npy]          librosa-0.8 onset_detect (LORIS arguments), s per line
- *   momu audio invert MEL.npy --out OUT.wav [--iters N] [--seed N]   NNLS + fast Griffin-Lim, 16 kHz WAV
+ *   momu audio invert MEL.npy --out OUT.wav [--iters N] [--seed N] [--magnitude S.npy]
+ *                                                      NNLS + fast Griffin-Lim, 16 kHz WAV
  *   momu audio beats IN                                beat times (src/audio/beats.c, momu/beats.h)
  * A short summary (duration, frames) goes to stderr; results go to stdout or the named files. */
 #include <math.h>
@@ -84,14 +85,15 @@ static int audio_onsets(int argc, char **argv) {
 }
 
 static int audio_invert(int argc, char **argv) {
-    const char *cmd = "audio invert", *out = NULL, *pos[1];
+    const char *cmd = "audio invert", *out = NULL, *mag_out = NULL, *pos[1];
     size_t n_pos = 0, iters = MOMU_GL_ITERS, seed = 0;
     const cli_opt opts[] = {
         {"out", CLI_STR, &out, "output WAV (16-bit PCM, 16 kHz mono)"},
         {"iters", CLI_SIZE, &iters, "Griffin-Lim iterations (fast variant, momentum 0.99)"},
         {"seed", CLI_SIZE, &seed, "seed of the random initial phase"},
+        {"magnitude", CLI_STR, &mag_out, "debug dump: the NNLS linear magnitude, float32 (frames, 513)"},
     };
-    int rc = cli_parse(argc, argv, opts, 3, pos, 1, &n_pos, cmd,
+    int rc = cli_parse(argc, argv, opts, 4, pos, 1, &n_pos, cmd,
                        "MEL.npy --out OUT.wav [--iters N] [--seed N]   (MEL: float32 (frames, 80) as written by "
                        "momu audio mel)");
     if (rc == 1) return 0;
@@ -126,7 +128,11 @@ static int audio_invert(int argc, char **argv) {
         return cli_errorf(cmd, "%s: %s", pos[0], e.msg);
     }
     double t1 = momu_time_s();
-    st = momu_griffin_lim(mag, nf, iters, (unsigned long long)seed, &y, &ny, &e);
+    if (mag_out) {
+        size_t shape[2] = {nf, MOMU_N_BINS};
+        st = momu_npy_write_f32(mag_out, mag, 2, shape, &e);
+    }
+    if (!st) st = momu_griffin_lim(mag, nf, iters, (unsigned long long)seed, &y, &ny, &e);
     double t2 = momu_time_s();
     if (!st) st = momu_audio_write_wav(out, y, ny, MOMU_SR, &e);
     if (!st && momu_stft_mag(y, ny, MOMU_N_FFT, MOMU_HOP, MOMU_PAD_REFLECT, 1, &S, &ns, NULL) == MOMU_OK) {
