@@ -1,7 +1,8 @@
 /* momu — evaluation metrics (DESIGN.md §5, reference/momu-diffusion-notes.md §6).
  *
- * Pure metric functions on time lists, feature vectors and joint positions; they need no audio or motion
- * decoder. `momu eval` (src/cli/cli_eval.c) wires them to files.
+ * Pure metric functions on time lists, feature vectors and joint positions (they need no audio or motion
+ * decoder), then the file-level pair evaluation behind `momu eval` (src/eval/pairs.c, which uses the audio,
+ * motion, beats and sync modules). docs/EVAL.md says what each reported number compares.
  *
  * Conventions: times in seconds (double), sorted or not (functions sort private copies); positions are
  * (n_frames, n_joints, 3) float row-major, y up, centimetres. NaN/Inf inputs are rejected with
@@ -35,7 +36,8 @@ double momu_beat_fmeasure(const double *ref, size_t n_ref, const double *est, si
  * LORIS beat scores (notes §6.1, [C-LORIS beats_scores.py]).
  *
  * Each onset list is marked into 1-second bins, ceil(duration) bins (time t marks bin floor(t); times
- * outside [0, n_bins) are ignored). The reference is truncated to the generated length (gt[:len(syn)]).
+ * outside [0, n_bins) are ignored). The reference is truncated to the generated length (gt[:len(syn)]);
+ * when the generated clip is the longer one, its extra bins count in `cover` only.
  *   cover = #marked generated bins, total = #marked reference bins (after truncation),
  *   hit = #bins marked in both;  BCS = hit/cover (0 if cover 0), BHS = hit/total (0 if total 0). */
 typedef struct {
