@@ -59,3 +59,8 @@ if [ $rc -eq 1 ] && echo "$err" | grep -q 'missing.json'; then ok eval_missing_m
 if [ $rc -eq 2 ]; then ok eval_needs_motion; else ko eval_needs_motion; fi
 "$M" eval --pairs "$d/pairs.tsv" --out "$d/r.txt" >/dev/null 2>&1; rc=$?
 if [ $rc -eq 2 ]; then ok eval_out_extension; else ko eval_out_extension; fi
+# BAS of ref {1,2,3,4} vs est: d = .05, .1, 0 (3.0), 1 -> (e^-.125 + e^-.5 + 1 + e^-50)/4 = 0.6223;
+# LORIS with 4.5-s / 5.5-s clips: ref bins {1,2,3,4}, est bins {1,2,3,5}: BCS = BHS = 3/4
+out=$("$M" eval beats --ref "$d/ref.txt" --est "$d/est.txt" --ref-duration 4.5 --est-duration 5.5 2>&1)
+if echo "$out" | grep -q '^BAS	0.6223' && echo "$out" | grep -q '^BCS	0.7500' && echo "$out" | grep -q '^BHS	0.7500'; then
+    ok eval_beats_bas_loris; else ko eval_beats_bas_loris; echo "$out"; fi

@@ -2,7 +2,8 @@
  *   momu eval --music A --motion M [--ref-music A0] [--ref-motion M0]   one pair
  *   momu eval --pairs LIST.tsv                                          many pairs (see momu/eval.h)
  *       [--split NAME] [--out FILE.tsv|FILE.json] [--align align.tsv] [--fps F] [--tolerance S]
- *   momu eval beats --ref REF.txt --est EST.txt [--tolerance 0.07]      beat F-measure of two time lists
+ *   momu eval beats --ref REF.txt --est EST.txt [--tolerance 0.07]      beat F-measure, BAS (and LORIS BCS/BHS
+ *                   [--ref-duration S --est-duration S]                 with the clip lengths) of two time lists
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,15 +17,17 @@
 
 static int eval_beats(int argc, char **argv) {
     const char *ref_path = NULL, *est_path = NULL;
-    float tol = (float)MOMU_BEAT_FMEASURE_TOL_S;
+    float tol = (float)MOMU_BEAT_FMEASURE_TOL_S, ref_dur = 0.0f, est_dur = 0.0f;
     const cli_opt opts[] = {
         {"ref", CLI_STR, &ref_path, "reference times, one per line (seconds)"},
         {"est", CLI_STR, &est_path, "estimated times, one per line (seconds)"},
         {"tolerance", CLI_FLOAT, &tol, "hit window +-seconds (one-to-one matching)"},
+        {"ref-duration", CLI_FLOAT, &ref_dur, "reference clip length in s: with --est-duration, LORIS BCS/BHS"},
+        {"est-duration", CLI_FLOAT, &est_dur, "estimated clip length in s"},
     };
     size_t n_opts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, n_opts, NULL, 0, NULL, "eval beats",
-                       "--ref REF.txt --est EST.txt [--tolerance S]");
+                       "--ref REF.txt --est EST.txt [--tolerance S] [--ref-duration S --est-duration S]");
     if (rc == 1) return 0;
     if (rc) return 2;
     if (!ref_path || !est_path) {
@@ -49,6 +52,17 @@ static int eval_beats(int argc, char **argv) {
            "(%zu times)\n",
            tol_s, ref_path, n_ref, est_path, n_est);
     printf("P\t%.4f\nR\t%.4f\nF\t%.4f\n", p, r, f);
+    /* BAS with the reference as the music beats, the estimate as the kinematic beats */
+    printf("BAS\t%.4f\n", momu_bas(ref, n_ref, est, n_est, MOMU_BAS_SIGMA_S));
+    if (ref_dur > 0 && est_dur > 0) {
+        momu_loris_clip c;
+        if (momu_loris_clip_score(ref, n_ref, ref_dur, est, n_est, est_dur, &c, &e)) {
+            free(ref);
+            free(est);
+            return cli_error("eval beats", &e);
+        }
+        printf("BCS\t%.4f\nBHS\t%.4f\n", c.bcs, c.bhs);
+    }
     free(ref);
     free(est);
     return 0;
