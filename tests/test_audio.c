@@ -509,6 +509,40 @@ TEST(bad_audio_input) {
     EXPECT(momu_mel_to_linear(mel_bad, 1, &o, &e) == MOMU_ERR_RANGE, "mel of 1e40 accepted");
 }
 
+TEST(logmel_read_validates) {
+    char p[600];
+    momu_err e = {0};
+    float *mel = NULL;
+    size_t nf = 0;
+    float v[3 * 80];
+    for (int i = 0; i < 240; i++) v[i] = -2.0f + 0.01f * (float)i;
+    size_t good[2] = {3, 80}, wrong[2] = {3, 79}, flat[1] = {240}, three[3] = {3, 8, 10};
+    path_in_tmp(p, sizeof p, "mel_ok.npy");
+    momu_npy_write_f32(p, v, 2, good, NULL);
+    EXPECT(momu_logmel_read(p, &mel, &nf, &e) == MOMU_OK && nf == 3 && mel && mel[239] == v[239], "%s", e.msg);
+    free(mel);
+    const size_t *shapes[3] = {wrong, flat, three};
+    const int ndims[3] = {2, 1, 3};
+    const char *want[3] = {"shape (3, 79), expected (frames, 80)", "shape (240), expected", "shape (3, 8, 10)"};
+    for (int k = 0; k < 3; k++) {
+        path_in_tmp(p, sizeof p, "mel_bad.npy");
+        momu_npy_write_f32(p, v, ndims[k], shapes[k], NULL);
+        momu_err_clear(&e);
+        mel = (float *)1;
+        EXPECT(momu_logmel_read(p, &mel, &nf, &e) == MOMU_ERR_FORMAT && mel == NULL, "shape %d accepted", k);
+        EXPECT(strstr(e.msg, want[k]) && strstr(e.msg, "mel_bad.npy"), "message: %s", e.msg);
+    }
+    v[100] = 50.0f;   /* a linear, not log10, value */
+    path_in_tmp(p, sizeof p, "mel_range.npy");
+    momu_npy_write_f32(p, v, 2, good, NULL);
+    momu_err_clear(&e);
+    EXPECT(momu_logmel_read(p, &mel, &nf, &e) == MOMU_ERR_RANGE && strstr(e.msg, "frame 1 band 20"), "%s", e.msg);
+    v[100] = NAN;
+    momu_npy_write_f32(p, v, 2, good, NULL);
+    momu_err_clear(&e);
+    EXPECT(momu_logmel_read(p, &mel, &nf, &e) != MOMU_OK && mel == NULL, "NaN mel accepted");
+}
+
 int main(void) {
     RUN(reflect_padding_matches_numpy);
     RUN(stft_tone_peak);
@@ -524,6 +558,7 @@ int main(void) {
     RUN(decode_lossy_formats);
     RUN(write_wav_roundtrip);
     RUN(bad_audio_input);
+    RUN(logmel_read_validates);
     momu_audio_cleanup();
     return test_summary();
 }

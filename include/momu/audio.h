@@ -107,6 +107,11 @@ momu_status momu_logmel(const float *x, size_t n, float **mel, size_t *n_frames,
 /* The same into caller memory: mel must hold (1 + n/MOMU_HOP) * MOMU_N_MELS floats. */
 momu_status momu_logmel_into(const float *x, size_t n, float *mel, momu_err *e);
 
+/* Reads a log-mel .npy as written by `momu audio mel` and checks it: 2-D (n_frames >= 1, MOMU_N_MELS), every
+ * value finite and in [-12, 6] (a log10 mel magnitude). Messages name the file, the shape got and expected,
+ * or the first bad value. *mel is malloc'd (free()). */
+momu_status momu_logmel_read(const char *path, float **mel, size_t *n_frames, momu_err *e);
+
 /* Linear magnitude (n_frames, MOMU_N_BINS) from a log-mel (n_frames, 80) by per-frame NNLS (see top).
  * Rejects non-finite values and log-mels outside [-12, 6] (not a log10 magnitude mel). */
 momu_status momu_mel_to_linear(const float *mel, size_t n_frames, float **mag, momu_err *e);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "audio_internal.h"
+#include "momu/npy.h"
 
 /* librosa.core.hz_to_mel / mel_to_hz with htk=False (Slaney's Auditory Toolbox): linear below 1 kHz with
  * 200/3 Hz per mel, logarithmic above with step log(6.4)/27. */
@@ -137,5 +138,33 @@ momu_status momu_logmel(const float *x, size_t n, float **mel, size_t *n_frames,
     if (st) { free(m); return st; }
     *mel = m;
     *n_frames = nf;
+    return MOMU_OK;
+}
+
+momu_status momu_logmel_read(const char *path, float **mel, size_t *n_frames, momu_err *e) {
+    *mel = NULL;
+    *n_frames = 0;
+    momu_npy a;
+    momu_status st = momu_npy_read(path, &a, 1, e);
+    if (st) return st;
+    if (a.ndim != 2 || a.shape[1] != MOMU_N_MELS || a.shape[0] < 1) {
+        char got[160] = "";
+        for (int d = 0; d < a.ndim && d < 6; d++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%zu", d ? ", " : "", a.shape[d]);
+        momu_npy_free(&a);
+        return momu_fail(e, MOMU_ERR_FORMAT, "%s: shape (%s), expected (frames, %d) as written by momu audio mel",
+                         path, got, MOMU_N_MELS);
+    }
+    for (size_t i = 0; i < a.numel; i++)
+        if (a.data[i] < -12.0f || a.data[i] > 6.0f) {
+            momu_status r = momu_fail(e, MOMU_ERR_RANGE,
+                                      "%s: value %g at frame %zu band %zu is not a log10 mel magnitude (accepted: "
+                                      "[-12, 6])",
+                                      path, (double)a.data[i], i / MOMU_N_MELS, i % MOMU_N_MELS);
+            momu_npy_free(&a);
+            return r;
+        }
+    *mel = a.data;   /* momu_npy_free only frees data */
+    *n_frames = a.shape[0];
     return MOMU_OK;
 }

@@ -107,25 +107,20 @@ static int audio_invert(int argc, char **argv) {
         return 2;
     }
     momu_err e = {0};
-    momu_npy a;
-    if (momu_npy_read(pos[0], &a, 1, &e)) return cli_error(cmd, &e);
-    if (a.ndim != 2 || a.shape[1] != MOMU_N_MELS || a.shape[0] < 2) {
-        char got[128] = "";
-        for (int d = 0; d < a.ndim && d < 4; d++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%zu", d ? ", " : "", a.shape[d]);
-        momu_npy_free(&a);
-        return cli_errorf(cmd, "%s: shape (%s), expected (frames >= 2, %d) as written by momu audio mel", pos[0], got,
-                          MOMU_N_MELS);
+    float *mel = NULL;
+    size_t nf;
+    if (momu_logmel_read(pos[0], &mel, &nf, &e)) return cli_error(cmd, &e);
+    if (nf < 2) {
+        free(mel);
+        return cli_errorf(cmd, "%s: %zu frame; inversion needs at least 2", pos[0], nf);
     }
-    const size_t nf = a.shape[0];
     float *mag = NULL, *y = NULL, *S = NULL;
     size_t ny, ns;
     double t0 = momu_time_s();
-    momu_status st = momu_mel_to_linear(a.data, nf, &mag, &e);
+    momu_status st = momu_mel_to_linear(mel, nf, &mag, &e);
     if (st) {
-        /* name the file: the library only knows the array */
-        momu_npy_free(&a);
-        return cli_errorf(cmd, "%s: %s", pos[0], e.msg);
+        free(mel);
+        return cli_errorf(cmd, "%s: %s", pos[0], e.msg);   /* name the file: the library only knows the array */
     }
     double t1 = momu_time_s();
     if (mag_out) {
@@ -145,7 +140,7 @@ static int audio_invert(int argc, char **argv) {
     free(S);
     free(y);
     free(mag);
-    momu_npy_free(&a);
+    free(mel);
     return st ? cli_error(cmd, &e) : 0;
 }
 
