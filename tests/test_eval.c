@@ -210,6 +210,32 @@ TEST(frechet_identical_sets) {
     EXPECT(momu_frechet_features(x, 1, y, N, D, &f, NULL) == MOMU_ERR_ARG, "one sample is too few");
 }
 
+TEST(frechet_matches_python_reference) {
+    /* tests/fixtures/eval/fid.txt from tools/eval_reference.py: numpy FID through eigvals(S1 S2) (another
+     * route than the symmetric square root here), and Bailando's normalised FID / diversities */
+    FILE *f = fopen("tests/fixtures/eval/fid.txt", "r");
+    EXPECT(f != NULL, "cannot open tests/fixtures/eval/fid.txt (run from the repository root)");
+    if (!f) return;
+    char line[256];
+    size_t n1 = 0, n2 = 0, d = 0;
+    int ok = fgets(line, sizeof line, f) && fscanf(f, "%zu %zu %zu", &n1, &n2, &d) == 3 && n1 == 7 && n2 == 6 && d == 4;
+    double x[13 * 4], want[4];
+    for (size_t i = 0; i < (n1 + n2) * d && ok; i++) ok = fscanf(f, "%lf", &x[i]) == 1;
+    for (size_t i = 0; i < 4 && ok; i++) ok = fscanf(f, "%lf", &want[i]) == 1;
+    fclose(f);
+    EXPECT(ok, "fixture");
+    if (!ok) return;
+    double fid;
+    momu_fid_result r;
+    EXPECT(momu_frechet_features(x, n1, x + n1 * d, n2, d, &fid, NULL) == MOMU_OK, "ok");
+    EXPECT(fabs(fid - want[0]) <= 1e-9 * fabs(want[0]), "FID %.12g want %.12g", fid, want[0]);
+    EXPECT(momu_fid_div(x, n1, x + n1 * d, n2, d, &r, NULL) == MOMU_OK, "ok");
+    EXPECT(fabs(r.fid - want[1]) <= 1e-9 * fabs(want[1]), "normalised FID %.12g want %.12g", r.fid, want[1]);
+    EXPECT(fabs(r.div_ref - want[2]) <= 1e-12 * fabs(want[2]) + 1e-12 &&
+               fabs(r.div_gen - want[3]) <= 1e-12 * fabs(want[3]) + 1e-12,
+           "div %.12g %.12g want %.12g %.12g", r.div_ref, r.div_gen, want[2], want[3]);
+}
+
 TEST(diversity_and_fid_div) {
     double x[] = {0, 0, 3, 4, 0, 4}; /* pairwise distances 5, 3, 4 -> mean 4 */
     EXPECT(NEAR(momu_diversity(x, 3, 2), 4.0, 1e-12), "div %g", momu_diversity(x, 3, 2));
@@ -596,6 +622,7 @@ int main(void) {
     RUN(frechet_1d_by_hand);
     RUN(frechet_closed_form);
     RUN(frechet_identical_sets);
+    RUN(frechet_matches_python_reference);
     RUN(diversity_and_fid_div);
     RUN(kinetic_hand);
     RUN(kinetic_matches_python_reference);
