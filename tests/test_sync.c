@@ -77,9 +77,9 @@ TEST(test_score_lag_window) {
         add_bump(b, n, t[k] + 0.06, 1.0);  /* motion 60 ms late: inside the 0.12 s window */
         add_bump(c, n, t[k] + 0.30, 1.0);  /* 300 ms late: outside */
     }
-    momu_sync_condition(a, n, RATE);
-    momu_sync_condition(b, n, RATE);
-    momu_sync_condition(c, n, RATE);
+    momu_sync_condition(a, n, RATE, NULL);
+    momu_sync_condition(b, n, RATE, NULL);
+    momu_sync_condition(c, n, RATE, NULL);
     double lag = 0;
     double sb = momu_sync_score(a, n, b, n, RATE, MOMU_SYNC_SCORE_MAX_LAG_S, &lag);
     double sc = momu_sync_score(a, n, c, n, RATE, MOMU_SYNC_SCORE_MAX_LAG_S, NULL);
@@ -108,8 +108,8 @@ static void make_pair(uint64_t seed, double s, double o, double dur, float **mus
         (*mus)[i] += 0.3f * fabsf(momu_rng_normal(&r));
         (*mot)[i] += 0.3f * fabsf(momu_rng_normal(&r));
     }
-    momu_sync_condition(*mus, *n, RATE);
-    momu_sync_condition(*mot, *n, RATE);
+    momu_sync_condition(*mus, *n, RATE, NULL);
+    momu_sync_condition(*mot, *n, RATE, NULL);
 }
 
 TEST(test_align_recovers_scale_offset) {

@@ -45,7 +45,7 @@ momu_status momu_sync_motion_envelope(const float *pos, size_t n_frames, size_t 
 
 /* Post-processing shared by both envelopes (in place): log1p(x/median) compression, 1-s moving-average
  * high-pass, z-score. Exposed so that callers with their own raw envelope can put it on the same footing. */
-void momu_sync_condition(float *env, size_t n, double rate);
+momu_status momu_sync_condition(float *env, size_t n, double rate, momu_err *e);
 
 /* Pearson correlation of a[i] and b[i+lag] over their overlap (lag in samples, may be negative); 0 if the
  * overlap is shorter than 2 s worth of samples at `rate` or either side is constant. */

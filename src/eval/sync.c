@@ -51,17 +51,17 @@ static int cmp_float(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-void momu_sync_condition(float *env, size_t n, double rate) {
-    if (n == 0) return;
+momu_status momu_sync_condition(float *env, size_t n, double rate, momu_err *e) {
+    if (n == 0) return MOMU_OK;
+    if (!(rate > 0)) return momu_fail(e, MOMU_ERR_ARG, "sync condition: rate %g", rate);
+    float *tmp = momu_malloc_array(n, sizeof(float), e);
+    double *cs = momu_malloc_array(n + 1, sizeof(double), e);
+    if (!tmp || !cs) { free(tmp); free(cs); return MOMU_ERR_OOM; }
     /* 1. log compression relative to the median: onset and motion envelopes are heavy-tailed, and a
      *    Pearson correlation on raw values would be decided by a handful of frames. */
-    float *tmp = malloc(n * sizeof(float));
-    double med = 0;
-    if (tmp) {
-        memcpy(tmp, env, n * sizeof(float));
-        qsort(tmp, n, sizeof(float), cmp_float);
-        med = tmp[n / 2];
-    }
+    memcpy(tmp, env, n * sizeof(float));
+    qsort(tmp, n, sizeof(float), cmp_float);
+    double med = tmp[n / 2];
     if (!(med > 0)) {
         double acc = 0;
         for (size_t i = 0; i < n; i++) acc += fabs(env[i]);
@@ -72,25 +72,23 @@ void momu_sync_condition(float *env, size_t n, double rate) {
     /* 2. high-pass: subtract a centred 1-second moving average (prefix sums in double). What is left is
      *    the beat-scale structure; phrase-scale loudness or activity trends are not synchrony. */
     size_t half = (size_t)lround(0.5 * rate);
-    double *cs = tmp ? malloc((n + 1) * sizeof(double)) : NULL;
-    if (cs) {
-        cs[0] = 0;
-        for (size_t i = 0; i < n; i++) cs[i + 1] = cs[i] + env[i];
-        for (size_t i = 0; i < n; i++) {
-            size_t lo = i > half ? i - half : 0, hi = i + half + 1 < n ? i + half + 1 : n;
-            tmp[i] = env[i] - (float)((cs[hi] - cs[lo]) / (double)(hi - lo));
-        }
-        memcpy(env, tmp, n * sizeof(float));
+    cs[0] = 0;
+    for (size_t i = 0; i < n; i++) cs[i + 1] = cs[i] + env[i];
+    for (size_t i = 0; i < n; i++) {
+        size_t lo = i > half ? i - half : 0, hi = i + half + 1 < n ? i + half + 1 : n;
+        tmp[i] = env[i] - (float)((cs[hi] - cs[lo]) / (double)(hi - lo));
     }
+    memcpy(env, tmp, n * sizeof(float));
     free(cs);
     free(tmp);
-    /* 3. z-score */
+    /* 3. z-score (a constant envelope becomes all zeros) */
     double s = 0, ss = 0;
     for (size_t i = 0; i < n; i++) s += env[i];
     double mean = s / (double)n;
     for (size_t i = 0; i < n; i++) ss += (env[i] - mean) * (env[i] - mean);
     double sd = sqrt(ss / (double)n);
     for (size_t i = 0; i < n; i++) env[i] = sd > 0 ? (float)((env[i] - mean) / sd) : 0.0f;
+    return MOMU_OK;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -127,8 +125,9 @@ momu_status momu_sync_music_envelope(const float *logmel, size_t n_frames, size_
     *env = resample_env(flux, n_frames, fps, rate, n_env, e);
     free(flux);
     if (!*env) return MOMU_ERR_OOM;
-    momu_sync_condition(*env, *n_env, rate);
-    return MOMU_OK;
+    momu_status st = momu_sync_condition(*env, *n_env, rate, e);
+    if (st) { free(*env); *env = NULL; *n_env = 0; }
+    return st;
 }
 
 momu_status momu_sync_motion_envelope(const float *pos, size_t n_frames, size_t n_joints, double fps,
@@ -162,8 +161,9 @@ momu_status momu_sync_motion_envelope(const float *pos, size_t n_frames, size_t 
     *env = resample_env(raw, n_frames, fps, rate, n_env, e);
     free(raw);
     if (!*env) return MOMU_ERR_OOM;
-    momu_sync_condition(*env, *n_env, rate);
-    return MOMU_OK;
+    momu_status st = momu_sync_condition(*env, *n_env, rate, e);
+    if (st) { free(*env); *env = NULL; *n_env = 0; }
+    return st;
 }
 
 double momu_sync_corr_at_lag(const float *a, size_t n_a, const float *b, size_t n_b, long lag, double rate) {
@@ -376,10 +376,11 @@ momu_status momu_sync_align(const float *music_env, size_t n_music, const float 
         out->rand_mean = acc / MOMU_SYNC_N_RANDOM;
         out->rand_p99 = rc[(size_t)floor(0.99 * (MOMU_SYNC_N_RANDOM - 1))];
     }
+    momu_status st = own && rc ? MOMU_OK : MOMU_ERR_OOM;
     free(own);
     free(rc);
     free(scratch);
     free(slots);
     free(shifted);
-    return MOMU_OK;
+    return st;
 }
