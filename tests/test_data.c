@@ -309,6 +309,39 @@ TEST(test_prepare_applies_alignment) {
     momu_npy_free(&a); momu_npy_free(&b); momu_npy_free(&la); momu_npy_free(&lb);
 }
 
+TEST(test_prepare_tempo_augmentation) {
+    /* tempo 1.1 on clip C: the augmented clock u maps to music time 1.1 u, so augmented mel frame 10 is
+     * the original mel frame 11 exactly, and the augmented clip is 6/1.1 = 5.45 s -> 136 frames -> 2 windows */
+    char dir[700], out[700];
+    snprintf(dir, sizeof dir, "%s/one", test_tmpdir());  /* made by test_prepare_applies_alignment */
+    snprintf(out, sizeof out, "%s/prep_tempo", test_tmpdir());
+    momu_prepare_opts o;
+    momu_prepare_opts_default(&o);
+    const double tf[1] = {1.1};
+    o.data_dir = dir;
+    o.out_dir = out;
+    o.window_s = 2.0;
+    o.stride_s = 2.0;
+    o.tempo = tf;
+    o.n_tempo = 1;
+    momu_prepare_summary s;
+    momu_err e = {0};
+    int q = momu_verbosity;
+    momu_verbosity = 0;
+    EXPECT(momu_data_prepare(&o, &s, &e) == MOMU_OK, "%s", e.msg);
+    momu_verbosity = q;
+    EXPECT(s.n_train_windows == 3 + 2, "windows %zu", s.n_train_windows);
+    momu_npy l = {0};
+    if (read_npy(out, "train_mel.npy", &l) && l.ndim == 3 && l.shape[0] == 5) {
+        const float *orig = l.data, *aug = l.data + 3 * 200 * 80;  /* window 3 = first augmented one */
+        EXPECT(test_close("mel at tempo 1.1", aug + 10 * 80, orig + 11 * 80, 80, 1e-5, 1e-5), "augmented mel");
+    }
+    momu_npy_free(&l);
+    const double bad[1] = {1.5};
+    o.tempo = bad;
+    EXPECT(momu_data_prepare(&o, &s, &e) == MOMU_ERR_ARG, "tempo 1.5 accepted");
+}
+
 TEST(test_prepare_bad_input) {
     momu_prepare_opts o;
     momu_prepare_opts_default(&o);
@@ -360,6 +393,7 @@ int main(void) {
     RUN(test_align_table_roundtrip);
     RUN(test_prepare_shapes_split_stats);
     RUN(test_prepare_applies_alignment);
+    RUN(test_prepare_tempo_augmentation);
     RUN(test_prepare_bad_input);
     return test_summary();
 }

@@ -73,6 +73,8 @@ typedef struct {
     double val_fraction;          /* default 0.15 */
     uint64_t seed;                /* split shuffle (default 1) */
     int mirror;                   /* add left/right mirrored copies of the TRAIN windows */
+    const double *tempo;          /* tempo factors in [0.8, 1.25] (not 1) for extra TRAIN copies: music and */
+    size_t n_tempo;               /* motion played tempo[k] times faster (at most 8); see docs/DATA.md */
     const char *const *music_only_dirs; /* unpaired audio folders for the music-only stage */
     size_t n_music_only;
 } momu_prepare_opts;

@@ -114,6 +114,7 @@ static int cmd_prepare(int argc, char **argv) {
     float win = (float)o.window_s, stride = (float)o.stride_s, valf = (float)o.val_fraction;
     size_t val_songs = 0, seed = (size_t)o.seed;
     int mirror = 0;
+    const char *tempo = NULL;
     const cli_opt opts[] = {
         {"data", CLI_STR, &data, "folder of paired clips"},
         {"align", CLI_STR, &align, "align.tsv from momu data align (omitted: scale 1, offset 0, warned)"},
@@ -124,6 +125,7 @@ static int cmd_prepare(int argc, char **argv) {
         {"val-fraction", CLI_FLOAT, &valf, "fraction of songs for validation"},
         {"seed", CLI_SIZE, &seed, "seed of the by-song split"},
         {"mirror", CLI_FLAG, &mirror, "add left/right mirrored copies of the training windows"},
+        {"tempo", CLI_STR, &tempo, "extra training copies at these tempo factors, e.g. 0.95,1.05 (music+motion)"},
     };
     /* --music-only DIR may repeat: collected here before the table parser sees the rest */
     const char **mo = calloc((size_t)argc + 1, sizeof *mo);
@@ -150,6 +152,20 @@ static int cmd_prepare(int argc, char **argv) {
     o.data_dir = data; o.align_path = align; o.out_dir = out;
     o.window_s = win; o.stride_s = stride; o.val_songs = val_songs; o.val_fraction = valf; o.seed = seed;
     o.mirror = mirror; o.music_only_dirs = mo; o.n_music_only = n_mo;
+    double tf[8];
+    size_t n_tf = 0;
+    for (const char *p = tempo; p && *p;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || n_tf == 8) {
+            free(mo);
+            return cli_errorf("data prepare", "--tempo expects up to 8 comma-separated numbers, got '%s'", tempo), 2;
+        }
+        tf[n_tf++] = v;
+        p = *end ? end + 1 : end;
+    }
+    o.tempo = tf;
+    o.n_tempo = n_tf;
     momu_err e = {0};
     momu_prepare_summary s;
     momu_status st = momu_data_prepare(&o, &s, &e);

@@ -177,55 +177,76 @@ typedef struct {
 
 /* Writes the windows of one (possibly mirrored) feature sequence: feat (n, D) on the music clock starting at
  * music-clock motion frame i0; mel (nf, 80) of the whole clip. */
-static momu_status write_windows(prep_out *P, int sp, const momu_clip *c, int mirrored, const float *feat, size_t n,
-                                 size_t D, size_t i0, const float *mel, size_t W, size_t S, size_t *used,
-                                 momu_err *e) {
+static momu_status write_windows(prep_out *P, int sp, const momu_clip *c, int mirrored, double tempo,
+                                 const float *feat, size_t n, size_t D, size_t i0, const float *mel, size_t W,
+                                 size_t S, size_t *used, momu_err *e) {
     momu_status st = MOMU_OK;
     *used = 0;
     for (size_t s = 0; s + W <= n && !st; s += S) {
         const float *mw = mel + (i0 + s) * MEL_PER_MOTION * MOMU_N_MELS;
         if ((st = npy_append(&P->motion[sp], feat + s * D, 1, e)) || (st = npy_append(&P->mel[sp], mw, 1, e))) break;
-        fprintf(P->index[sp].f, "%zu\t%s\t%s\t%.2f\t%zu\t%zu\t%d\n", P->n_win[sp], c->name, c->song,
-                (double)(i0 + s) / PREP_FPS, i0 + s, (i0 + s) * MEL_PER_MOTION, mirrored);
+        fprintf(P->index[sp].f, "%zu\t%s\t%s\t%.2f\t%zu\t%zu\t%d\t%.4f\n", P->n_win[sp], c->name, c->song,
+                (double)(i0 + s) / PREP_FPS, i0 + s, (i0 + s) * MEL_PER_MOTION, mirrored, tempo);
         P->n_win[sp]++;
         *used = s + W;
     }
     return st;
 }
 
-static momu_status prepare_clip(prep_out *P, const momu_clip *c, int is_val, double scale, double offset, int mirror,
-                                size_t W, size_t S, size_t *n_windows, momu_err *e) {
-    *n_windows = 0;
-    float *mel = NULL, *feat = NULL;
-    size_t nf = 0;
-    momu_motion m = {0}, rm = {0};
-    momu_status st = load_mel(c->music_path, &mel, &nf, e);
-    if (!st) st = momu_motion_load(c->motion_path, &m, e);
-    if (st) goto done;
-    if (m.n_frames < 2) { st = momu_fail(e, MOMU_ERR_RANGE, "%s: %zu frames, need at least 2", c->motion_path, m.n_frames); goto done; }
-    /* music-clock frames i (time i/25) whose motion time scale*i/25 + offset lies inside the motion */
-    double last = (double)(m.n_frames - 1) / m.fps;
-    double lo = ceil(fmax(0.0, -offset * PREP_FPS / scale) - 1e-9);
-    double hi = floor((last - offset) * PREP_FPS / scale + 1e-9);
+/* Mel of a tempo-changed version: frame k of the result samples the original at frame tempo*k (linear
+ * interpolation in the log domain, which keeps the pitch; a phase vocoder is not needed for a mel).
+ * n_out = floor((nf - 1) / tempo) + 1. */
+static float *stretch_mel(const float *mel, size_t nf, double tempo, size_t *n_out, momu_err *e) {
+    size_t n = (size_t)floor((double)(nf - 1) / tempo + 1e-9) + 1;
+    float *y = momu_malloc_array(n * MOMU_N_MELS, sizeof(float), e);
+    if (!y) return NULL;
+    for (size_t k = 0; k < n; k++) {
+        double p = tempo * (double)k;
+        size_t i = (size_t)p;
+        double f = p - (double)i;
+        if (i + 1 >= nf) { i = nf - 1; f = 0; }
+        const float *a = mel + i * MOMU_N_MELS, *b = mel + (f > 0 ? i + 1 : i) * MOMU_N_MELS;
+        for (size_t j = 0; j < MOMU_N_MELS; j++) y[k * MOMU_N_MELS + j] = (float)((1.0 - f) * a[j] + f * b[j]);
+    }
+    *n_out = n;
+    return y;
+}
+
+/* One clip on one clock: tempo 1 is the music as it is; tempo f plays music and motion f times faster
+ * (music time t = f*u of the new clock u, so motion_time = scale*f*u + offset). */
+static momu_status clip_on_clock(prep_out *P, const momu_clip *c, int is_val, const momu_motion *m, const float *mel,
+                                 size_t nf, double scale, double offset, double tempo, int mirror, size_t W, size_t S,
+                                 size_t *n_windows, momu_err *e) {
+    momu_motion rm = {0};
+    float *feat = NULL;
+    double sc = scale * tempo;
+    /* music-clock frames i (time i/25) whose motion time sc*i/25 + offset lies inside the motion */
+    double last = (double)(m->n_frames - 1) / m->fps;
+    double lo = ceil(fmax(0.0, -offset * PREP_FPS / sc) - 1e-9);
+    double hi = floor((last - offset) * PREP_FPS / sc + 1e-9);
     double mel_hi = (double)(nf / MEL_PER_MOTION) - 1; /* mel frames 4i..4i+3 must exist */
     if (hi > mel_hi) hi = mel_hi;
     size_t i0 = (size_t)lo;
     i0 += i0 & 1;  /* start on a latent frame (even motion frame of the music clock) */
     size_t n = hi >= (double)i0 ? (size_t)(hi - (double)i0) + 1 : 0;
-    /* mismatched lengths: durations that differ by more than max(3 s, 10 %), or an overlap of less than half
-     * the shorter input after alignment, mean a wrong pairing or a wrong alignment rather than a trim */
-    double mus_s = (double)(nf - 1) / 100.0, mot_s = (double)m.n_frames / m.fps;
-    if (fabs(mus_s - mot_s) > fmax(3.0, 0.1 * fmax(mus_s, mot_s)) || (double)n / PREP_FPS < 0.5 * fmin(mus_s, mot_s)) {
-        st = momu_fail(e, MOMU_ERR_RANGE,
-                       "%s: motion (%.1f s) and music %s (%.1f s) overlap for only %.1f s after alignment (scale %.4f, "
-                       "offset %.2f s): mismatched lengths or a wrong alignment",
-                       c->motion_path, mot_s, c->music_path, mus_s, (double)n / PREP_FPS, scale, offset);
-        goto done;
+    if (tempo == 1.0) {
+        /* mismatched lengths: durations that differ by more than max(3 s, 10 %), or an overlap of less than
+         * half the shorter input after alignment, mean a wrong pairing or a wrong alignment, not a trim */
+        double mus_s = (double)(nf - 1) / 100.0, mot_s = (double)m->n_frames / m->fps;
+        if (fabs(mus_s - mot_s) > fmax(3.0, 0.1 * fmax(mus_s, mot_s)) || (double)n / PREP_FPS < 0.5 * fmin(mus_s, mot_s))
+            return momu_fail(e, MOMU_ERR_RANGE,
+                             "%s: motion (%.1f s) and music %s (%.1f s) overlap for only %.1f s after alignment (scale "
+                             "%.4f, offset %.2f s): mismatched lengths or a wrong alignment",
+                             c->motion_path, mot_s, c->music_path, mus_s, (double)n / PREP_FPS, scale, offset);
     }
-    if (n < W) { momu_logv("data prepare: %s: %zu frames after alignment, shorter than a window: skipped\n", c->name, n); goto done; }
-    /* motion_time = scale*(offset/scale + t), t = (i0 + k)/25: momu_motion_resample's t = time_scale*(offset_s + k/fps) */
-    st = momu_motion_resample(&m, scale, offset / scale + (double)i0 / PREP_FPS, (float)PREP_FPS, n, &rm, e);
-    if (st) goto done;
+    if (n < W) {
+        momu_logv("data prepare: %s (tempo %g): %zu frames after alignment, shorter than a window: skipped\n", c->name,
+                  tempo, n);
+        return MOMU_OK;
+    }
+    /* motion_time = sc*(offset/sc + t), t = (i0 + k)/25: momu_motion_resample's t = time_scale*(offset_s + k/fps) */
+    momu_status st = momu_motion_resample(m, sc, offset / sc + (double)i0 / PREP_FPS, (float)PREP_FPS, n, &rm, e);
+    if (st) return st;
     size_t D = momu_features_dim(rm.n_joints);
     if (D != P->motion[0].d2) {
         st = momu_fail(e, MOMU_ERR_FORMAT, "%s: %zu joints (feature dim %zu), other clips have feature dim %zu",
@@ -238,19 +259,42 @@ static momu_status prepare_clip(prep_out *P, const momu_clip *c, int is_val, dou
         if (pass == 1 && (st = momu_motion_mirror(&rm, momu_dwm_mirror_map(), e))) break;
         if ((st = momu_motion_to_features(&rm, feat, e))) break;
         size_t used = 0, before = P->n_win[is_val];
-        st = write_windows(P, is_val, c, pass, feat, n, D, i0, mel, W, S, &used, e);
+        st = write_windows(P, is_val, c, pass, tempo, feat, n, D, i0, mel, W, S, &used, e);
         *n_windows += P->n_win[is_val] - before;
         if (!st && !is_val) {
-            /* TRAIN statistics over the frames the windows cover, each frame once per copy */
+            /* TRAIN statistics over the frames the windows cover, each frame once per copy; the mel once */
             stats_add(&P->fstats, feat, used);
-            if (pass == 0) stats_add(&P->mstats, mel + i0 * MEL_PER_MOTION * MOMU_N_MELS, used * MEL_PER_MOTION);
+            if (pass == 0 && tempo == 1.0)
+                stats_add(&P->mstats, mel + i0 * MEL_PER_MOTION * MOMU_N_MELS, used * MEL_PER_MOTION);
         }
     }
 done:
-    free(mel);
     free(feat);
-    momu_motion_free(&m);
     momu_motion_free(&rm);
+    return st;
+}
+
+static momu_status prepare_clip(prep_out *P, const momu_clip *c, int is_val, double scale, double offset,
+                                const momu_prepare_opts *o, size_t W, size_t S, size_t *n_windows, momu_err *e) {
+    *n_windows = 0;
+    float *mel = NULL;
+    size_t nf = 0;
+    momu_motion m = {0};
+    momu_status st = load_mel(c->music_path, &mel, &nf, e);
+    if (!st) st = momu_motion_load(c->motion_path, &m, e);
+    if (!st && (m.n_frames < 2 || nf < 2))
+        st = momu_fail(e, MOMU_ERR_RANGE, "%s: %zu frames, need at least 2", c->motion_path, m.n_frames);
+    if (!st) st = clip_on_clock(P, c, is_val, &m, mel, nf, scale, offset, 1.0, o->mirror, W, S, n_windows, e);
+    for (size_t k = 0; !st && !is_val && k < o->n_tempo; k++) {
+        size_t n2 = 0, nw = 0;
+        float *mel2 = stretch_mel(mel, nf, o->tempo[k], &n2, e);
+        if (!mel2) { st = MOMU_ERR_OOM; break; }
+        st = clip_on_clock(P, c, is_val, &m, mel2, n2, scale, offset, o->tempo[k], o->mirror, W, S, &nw, e);
+        *n_windows += nw;
+        free(mel2);
+    }
+    free(mel);
+    momu_motion_free(&m);
     return st;
 }
 
@@ -283,6 +327,10 @@ static const momu_align_row *find_row(const momu_align_row *rows, size_t n, cons
 momu_status momu_data_prepare(const momu_prepare_opts *o, momu_prepare_summary *sum, momu_err *e) {
     memset(sum, 0, sizeof *sum);
     if (!o || !o->data_dir || !o->out_dir) return momu_fail(e, MOMU_ERR_ARG, "data prepare: --data and --out are required");
+    if (o->n_tempo > 8) return momu_fail(e, MOMU_ERR_ARG, "data prepare: at most 8 tempo factors");
+    for (size_t k = 0; k < o->n_tempo; k++)
+        if (!(o->tempo[k] >= 0.8 && o->tempo[k] <= 1.25) || o->tempo[k] == 1.0)
+            return momu_fail(e, MOMU_ERR_ARG, "data prepare: tempo factor %g outside [0.8, 1.25] or equal to 1", o->tempo[k]);
     if (!(o->window_s > 0 && o->window_s <= 600) || !(o->stride_s > 0 && o->stride_s <= 600))
         return momu_fail(e, MOMU_ERR_ARG, "data prepare: window %g s / stride %g s outside (0, 600]", o->window_s, o->stride_s);
     size_t W = even_frames(o->window_s), S = even_frames(o->stride_s);
@@ -326,7 +374,7 @@ momu_status momu_data_prepare(const momu_prepare_opts *o, momu_prepare_summary *
         if ((st = npy_open(&P.mel[sp], o->out_dir, name, W * MEL_PER_MOTION, MOMU_N_MELS, e))) break;
         snprintf(path, sizeof path, "%s/%s_index.tsv", o->out_dir, sp_name[sp]);
         if ((st = momu_atomic_open(&P.index[sp], path, e))) break;
-        fprintf(P.index[sp].f, "window\tclip\tsong\tstart_s\tstart_motion_frame\tstart_mel_frame\tmirrored\n");
+        fprintf(P.index[sp].f, "window\tclip\tsong\tstart_s\tstart_motion_frame\tstart_mel_frame\tmirrored\ttempo\n");
     }
     if (!st) st = stats_init(&P.mstats, MOMU_N_MELS, e);
     if (!st) st = stats_init(&P.fstats, D ? D : 1, e);
@@ -337,7 +385,7 @@ momu_status momu_data_prepare(const momu_prepare_opts *o, momu_prepare_summary *
     for (size_t i = 0; i < cl.n && !st; i++) {
         const momu_align_row *r = rows ? find_row(rows, n_rows, cl.clips[i].name) : NULL;
         double scale = r ? r->a.scale : 1.0, off = r ? r->a.offset_s : 0.0;
-        st = prepare_clip(&P, &cl.clips[i], is_val[i], scale, off, o->mirror, W, S, &n_clip_win[i], e);
+        st = prepare_clip(&P, &cl.clips[i], is_val[i], scale, off, o, W, S, &n_clip_win[i], e);
         momu_progress(&prog, i + 1, cl.n, "%s: %zu windows (%s)", cl.clips[i].name, n_clip_win[i],
                       is_val[i] ? "val" : "train");
     }
@@ -400,12 +448,12 @@ momu_status momu_data_prepare(const momu_prepare_opts *o, momu_prepare_summary *
                     "  \"motion_dim\": %zu, \"n_joints\": %zu,\n"
                     "  \"align\": \"%s\", \"clock\": \"motion_time = scale * music_time + offset_s\",\n"
                     "  \"split_rule\": \"songs sorted, shuffled with momu_rng seed, first n_val are validation\",\n"
-                    "  \"seed\": %llu, \"val_songs\": %zu, \"train_songs\": %zu, \"mirror\": %d,\n"
+                    "  \"seed\": %llu, \"val_songs\": %zu, \"train_songs\": %zu, \"mirror\": %d, \"tempo_factors\": %zu,\n"
                     "  \"train_windows\": %zu, \"val_windows\": %zu, \"music_only_windows\": %zu,\n"
                     "  \"motion_stats_std_floor\": %g, \"mel_stats_std_floor\": %g\n}\n",
                     MOMU_N_MELS, MOMU_SR, MOMU_N_FFT, MOMU_HOP, W, W * MEL_PER_MOTION, S, D, D >= 8 ? (D - 8) / 6 : 0,
                     o->align_path ? "applied" : "none (scale 1, offset 0)", (unsigned long long)o->seed,
-                    sum->n_val_songs, sum->n_train_songs, o->mirror, P.n_win[0], P.n_win[1], P.n_mo,
+                    sum->n_val_songs, sum->n_train_songs, o->mirror, o->n_tempo, P.n_win[0], P.n_win[1], P.n_mo,
                     (double)MOTION_STD_FLOOR, (double)MEL_STD_FLOOR);
             st = momu_atomic_commit(&a, e);
         }
