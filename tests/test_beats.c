@@ -172,6 +172,33 @@ TEST(tempo_change) {
     free(beats); free(x);
 }
 
+/* Two steady sections, 120 then 135 BPM, 20 s each, beat continuous across the change: the piece is not
+ * steady as a whole, its halves are; both tempos must be followed to ±20 ms, with and without the
+ * steady-grid step. */
+TEST(sectional_tempo) {
+    size_t len = SR * 40;
+    float *x = calloc(len, sizeof(float));
+    double ts[128];
+    size_t n = 0;
+    for (double t = 0.4; t < 39.8 && n < 128; t += t < 20.0 ? 0.5 : 60.0 / 135.0) ts[n++] = t;
+    momu_rng r;
+    momu_rng_seed(&r, 51);
+    add_clicks(x, len, ts, n, 0.5f, &r);
+    momu_beat_opts o;
+    momu_beat_opts_default(&o);
+    for (int steady = 0; steady < 2; steady++) {
+        double *beats = NULL, bpm = 0.0;
+        size_t nb = 0;
+        momu_err e = {0};
+        o.steady = steady;
+        EXPECT(momu_beat_track(x, len, SR, &o, &beats, &nb, &bpm, &e) == MOMU_OK, "%s", e.msg);
+        double f = fmeasure(ts, n, beats, nb, 0.020);
+        EXPECT(f >= 0.95, "steady %d: F(±20 ms) = %.3f (%zu beats, %zu clicks)", steady, f, nb, n);
+        free(beats);
+    }
+    free(x);
+}
+
 TEST(silence_and_short) {
     double *beats = (double *)1, bpm = -1.0;
     size_t nb = 99;
@@ -279,6 +306,7 @@ int main(void) {
     RUN(onset_envelope_alignment);
     RUN(tempo_impulse_train);
     RUN(tempo_change);
+    RUN(sectional_tempo);
     RUN(silence_and_short);
     RUN(bad_arguments);
     RUN(options);

@@ -29,13 +29,15 @@
 #define BEAT_TG_WIN_S     8.0     /* tempogram window: librosa's 384 frames at 43 fps = 8.9 s */
 #define BEAT_TG_HOP_S     0.5
 #define BEAT_MAX_SECONDS  (6.0 * 3600.0)
-/* Steady-tempo test (see momu_beat_track): the best constant grid must keep >= 70 % of the DP path's mean
+/* Steady-tempo test (see beat_steady_segment): the best constant grid must keep >= 70 % of the DP path's mean
  * onset score, and >= 50 % of the DP beats must lie within ±1/8 of a half period of the grid's beats or
  * off-beats (25 % by chance). Set below every song of bench/beats_fof.sh and of the dance-with-melody music
  * whose tempo came out as an integer BPM (sequenced, hence steady); a song time-warped by ±4 % in sections
  * fails both. */
 #define BEAT_STEADY_RATIO 0.70
 #define BEAT_STEADY_ON    0.50
+#define BEAT_STEADY_DEPTH 3       /* halvings at most: segments of >= 1/8 of the piece */
+#define BEAT_SEG_MIN_BEATS 16
 
 void momu_beat_opts_default(momu_beat_opts *o) {
     o->min_bpm = 40.0;
@@ -415,12 +417,13 @@ static double beat_grid_score(const float *local, size_t nf, double ph, double p
     return k ? s / (double)k : 0.0;
 }
 
-/* The constant-tempo grid that best explains frames [lo, hi]: period within ±1 % of p0, any phase;
+/* The constant-tempo grid that best explains frames [lo, hi]: period within ±0.02·range % of p0, any phase;
  * coarse search (0.02 % period steps, ½-frame phase steps) then a fine one around the best. Returns the
  * grid's mean local score; *per, *ph receive the grid (ph in [lo, lo + per)). */
-static double beat_grid_fit(const float *local, size_t nf, double lo, double hi, double p0, double *per, double *ph) {
+static double beat_grid_fit(const float *local, size_t nf, double lo, double hi, double p0, int range,
+                            double *per, double *ph) {
     double best = -1.0, bp = p0, bph = lo;
-    for (int r = -50; r <= 50; r++) {
+    for (int r = -range; r <= range; r++) {
         double p = p0 * (1.0 + 0.0002 * r);
         for (double q = lo; q < lo + p; q += 0.5) {
             double sc = beat_grid_score(local, nf, q, p, hi);
@@ -440,6 +443,165 @@ static double beat_grid_fit(const float *local, size_t nf, double lo, double hi,
     *per = bp;
     *ph = bph;
     return best;
+}
+
+/* The steady-segment pass: the DP path is cut into leaves, each either a constant grid or DP beats. */
+#define BEAT_MAX_LEAVES (1 << BEAT_STEADY_DEPTH)
+typedef struct { size_t b0, b1; int grid; double per, ph; } beat_leaf;
+typedef struct {
+    beat_leaf leaf[BEAT_MAX_LEAVES];
+    int n_leaf;
+    double *pos;   /* output: beat positions in frames */
+    size_t n, cap;
+} beat_out;
+
+static void beat_out_push(beat_out *o, double p) {
+    /* keep the list increasing across leaf joins; cap = 2·(DP beats) + 64 bounds every grid */
+    if (o->n && p < o->pos[o->n - 1] + 1.0) return;
+    if (o->n < o->cap) o->pos[o->n++] = p;
+}
+
+static double beat_interp(const float *local, size_t nf, double t) {
+    if (t < 0.0) t = 0.0;
+    size_t i = (size_t)t;
+    if (i + 1 >= nf) return local[nf - 1];
+    double f = t - (double)i;
+    return (1.0 - f) * local[i] + f * local[i + 1];
+}
+
+/* The beats of a leaf in state `half` (0: as found; 1: shifted by half a beat), written to out (may be
+ * NULL) and summed over local; returns the sum, *cnt the count. A grid leaf shifts its phase by half a
+ * period; a DP leaf takes the midpoints of consecutive DP beats (idx has n_idx beats in all). */
+static double beat_leaf_beats(const beat_leaf *l, const float *local, size_t nf, const size_t *idx, size_t n_idx,
+                              int half, beat_out *out, size_t *cnt) {
+    double s = 0.0;
+    size_t c = 0;
+    if (l->grid) {
+        double lo = (double)idx[l->b0] - 0.25 * l->per, hi = (double)idx[l->b1 - 1] + 0.25 * l->per;
+        double ph = l->ph + (half ? 0.5 * l->per : 0.0);
+        size_t j = 0;
+        for (double t = ph; t <= hi; t = ph + (double)(++j) * l->per) {
+            if (t < lo || t < 0.0 || t > (double)(nf - 1)) continue;
+            s += beat_interp(local, nf, t);
+            c++;
+            if (out) beat_out_push(out, t);
+        }
+    } else {
+        for (size_t i = l->b0; i < l->b1; i++) {
+            if (half && i + 1 >= n_idx) break;
+            double t = half ? 0.5 * (double)(idx[i] + idx[i + 1]) : (double)idx[i];
+            s += beat_interp(local, nf, t);
+            c++;
+            if (out) beat_out_push(out, t);
+        }
+    }
+    if (cnt) *cnt = c;
+    return s;
+}
+
+/* First (last = 0) or last (last = 1) beat of a leaf in state 0. */
+static double beat_leaf_edge(const beat_leaf *l, const size_t *idx, int last) {
+    if (!l->grid) return (double)idx[last ? l->b1 - 1 : l->b0];
+    double lo = (double)idx[l->b0] - 0.25 * l->per, hi = (double)idx[l->b1 - 1] + 0.25 * l->per;
+    double first = l->ph + ceil((lo - l->ph) / l->per) * l->per;
+    return last ? first + floor((hi - first) / l->per) * l->per : first;
+}
+
+/* Beats idx[b0..b1) of the DP path, centre period p0 (frames). If the best constant grid (period within
+ * ±0.02·range % of p0: ±1 % for the whole piece around the tempogram's period, ±5 % for its parts) keeps
+ * >= BEAT_STEADY_RATIO of the path's mean local score and >= BEAT_STEADY_ON of the DP beats lie on its
+ * beats or off-beats, the span becomes a grid leaf; otherwise it is halved (depth times at most, halves of
+ * >= BEAT_SEG_MIN_BEATS beats) or becomes a DP leaf. */
+static void beat_steady_segment(const float *local, size_t nf, const size_t *idx, size_t b0, size_t b1, double p0,
+                                int range, int depth, beat_out *o) {
+    size_t k = b1 - b0;
+    if (o->n_leaf >= BEAT_MAX_LEAVES) return;   /* cannot happen: depth halvings give at most 2^depth leaves */
+    beat_leaf *l = &o->leaf[o->n_leaf];
+    if (k >= BEAT_SEG_MIN_BEATS) {
+        double lo = fmax(0.0, (double)idx[b0] - 0.5 * p0);
+        double hi = fmin((double)(nf - 1), (double)idx[b1 - 1] + 0.5 * p0), gp, gph, sdp = 0.0;
+        for (size_t i = b0; i < b1; i++) sdp += local[idx[i]];
+        sdp /= (double)k;
+        (void)beat_grid_fit(local, nf, lo, hi, p0, range, &gp, &gph);
+        /* Parts of the piece must pass the test in each quarter, so that a tempo change inside fails;
+         * the whole piece is tested as one (a long off-beat-accented section must not veto it). */
+        int ok = sdp > 0.0;
+        size_t n_q = depth == BEAT_STEADY_DEPTH ? 1 : 4;
+        for (size_t q = 0; q < n_q && ok; q++) {
+            size_t q0 = b0 + k * q / n_q, q1 = b0 + k * (q + 1) / n_q, n_on = 0;
+            double sd = 0.0;
+            for (size_t i = q0; i < q1; i++) {
+                double u = ((double)idx[i] - gph) / (0.5 * gp);
+                if (fabs(u - floor(u + 0.5)) <= 0.125) n_on++;
+                sd += local[idx[i]];
+            }
+            double qlo = q ? (double)idx[q0] - 0.5 * gp : lo, qhi = q + 1 < n_q ? (double)idx[q1] - 0.5 * gp : hi;
+            double first = gph + ceil((qlo - gph) / gp) * gp;
+            double sq = beat_grid_score(local, nf, first, gp, qhi);
+            double ratio = sd > 0.0 ? sq * (double)(q1 - q0) / sd : 0.0, on = (double)n_on / (double)(q1 - q0);
+            ok = ratio >= BEAT_STEADY_RATIO && on >= BEAT_STEADY_ON;
+            momu_logv("beats: frames %zu..%zu part %zu/%zu: grid period %.3f, grid/dp score %.3f, on-halfgrid %.3f\n",
+                      idx[q0], idx[q1 - 1], q + 1, n_q, gp, ratio, on);
+        }
+        if (ok) {
+            *l = (beat_leaf){b0, b1, 1, gp, gph};
+            o->n_leaf++;
+            return;
+        }
+        if (depth > 0 && k >= 2 * BEAT_SEG_MIN_BEATS) {
+            /* a half may have its own tempo: search ±5 % around the mean DP beat interval in it (intervals
+             * outside [0.75, 1.33]·p0, i.e. half-beat slips, left out; the DP's transition penalty biases
+             * the intervals toward the global period, which the ±5 % covers) */
+            size_t m = b0 + k / 2;
+            for (int h = 0; h < 2; h++) {
+                size_t c0 = h ? m : b0, c1 = h ? b1 : m, c = 0;
+                double sum = 0.0;
+                for (size_t i = c0 + 1; i < c1; i++) {
+                    double d = (double)(idx[i] - idx[i - 1]);
+                    if (d >= 0.75 * p0 && d <= 1.33 * p0) { sum += d; c++; }
+                }
+                beat_steady_segment(local, nf, idx, c0, c1, c ? sum / (double)c : p0, 250, depth - 1, o);
+            }
+            return;
+        }
+    }
+    *l = (beat_leaf){b0, b1, 0, p0, 0.0};
+    o->n_leaf++;
+}
+
+/* Each grid leaf chose its phase from its own span, where the off-beats may dominate. The music does not
+ * jump by half a beat where two grid leaves meet, which ties the phases of a run of adjacent grid leaves
+ * together: relative to the run's first leaf, each is in phase or half a beat off (read from the gap
+ * between its first beat and the previous leaf's last one), leaving two consistent choices for the run;
+ * the one with the larger total onset score wins. DP leaves are kept as they are and end a run (tying
+ * phases through a DP leaf was tried: its own half-beat slips made the choice worse on bench/beats_fof.sh
+ * WARP=1). Then the beats are written out. */
+static void beat_emit_leaves(beat_out *o, const float *local, size_t nf, const size_t *idx, size_t n_idx) {
+    int state[BEAT_MAX_LEAVES] = {0};
+    for (int r0 = 0; r0 < o->n_leaf;) {
+        int r1 = r0 + 1;
+        if (o->leaf[r0].grid) {
+            int rel[BEAT_MAX_LEAVES] = {0};
+            while (r1 < o->n_leaf && o->leaf[r1].grid) {
+                const beat_leaf *a = &o->leaf[r1 - 1], *b = &o->leaf[r1];
+                double d = (beat_leaf_edge(b, idx, 0) - beat_leaf_edge(a, idx, 1)) / (0.5 * (a->per + b->per));
+                rel[r1] = rel[r1 - 1] ^ (fabs(d - floor(d + 0.5)) > 0.25);
+                r1++;
+            }
+            double s_keep = 0.0, s_swap = 0.0;   /* keep: shift the leaves with rel 1; swap: those with rel 0 */
+            for (int j = r0; j < r1; j++) {
+                double s0 = beat_leaf_beats(&o->leaf[j], local, nf, idx, n_idx, 0, NULL, NULL);
+                double s1 = beat_leaf_beats(&o->leaf[j], local, nf, idx, n_idx, 1, NULL, NULL);
+                s_keep += rel[j] ? s1 : s0;
+                s_swap += rel[j] ? s0 : s1;
+            }
+            for (int j = r0; j < r1; j++) state[j] = s_swap > s_keep ? !rel[j] : rel[j];
+            if (r1 - r0 > 1)
+                momu_logv("beats: grid parts %d..%d joined, phase score %.1f vs %.1f\n", r0, r1 - 1, s_keep, s_swap);
+        }
+        r0 = r1;
+    }
+    for (int j = 0; j < o->n_leaf; j++) beat_leaf_beats(&o->leaf[j], local, nf, idx, n_idx, state[j], o, NULL);
 }
 
 static int beat_cmp_double(const void *a, const void *b) {
@@ -565,51 +727,26 @@ momu_status momu_beat_track(const float *x, size_t n, unsigned sr, const momu_be
             free(sm);
         }
         /* Steady tempo: the DP follows local evidence and may slip by half a beat through a section whose
-         * off-beats are accented (syncopated riffs, an intro without drums). When one constant-tempo grid
-         * explains the tracked span almost as well as the free path, the music was produced at a steady
-         * tempo and the grid's single phase, chosen over the whole piece, is the better answer. "Explains":
-         * the grid keeps most of the path's onset score, and most DP beats sit on the grid's beats or
-         * off-beats (a drifting tempo spreads them over all phases). */
-        if (b1 > b0 && opts->steady && b1 - b0 >= 8) {
-            double lo = fmax(0.0, (double)idx[b0] - 0.5 * period);
-            double hi = fmin((double)(nf - 1), (double)idx[b1 - 1] + 0.5 * period), gp, gph, sdp = 0.0;
-            for (size_t i = b0; i < b1; i++) sdp += local[idx[i]];
-            sdp /= (double)(b1 - b0);
-            double sg = beat_grid_fit(local, nf, lo, hi, period, &gp, &gph);
-            size_t n_on = 0;
-            for (size_t i = b0; i < b1; i++) {
-                double u = ((double)idx[i] - gph) / (0.5 * gp);
-                if (fabs(u - floor(u + 0.5)) <= 0.125) n_on++;
-            }
-            momu_logv("beats: dp %zu beats mean score %.4f; grid period %.4f phase %.2f mean score %.4f ratio %.4f on-halfgrid %.3f\n",
-                      b1 - b0, sdp, gp, gph, sg, sdp > 0.0 ? sg / sdp : 0.0, (double)n_on / (double)(b1 - b0));
-            if (sdp > 0.0 && sg >= BEAT_STEADY_RATIO * sdp && (double)n_on >= BEAT_STEADY_ON * (double)(b1 - b0)) {
-                double g_lo = (double)idx[b0] - 0.25 * gp, g_hi = (double)idx[b1 - 1] + 0.25 * gp;
-                size_t ng = 0;
-                for (double t = gph; t <= g_hi; t += gp) ng += t >= g_lo;
-                if (ng > 0) {
-                    out = momu_malloc_array(ng, sizeof(double), e);
-                    if (!out) { free(idx); st = MOMU_ERR_OOM; goto done; }
-                    size_t kk = 0, j = 0;
-                    for (double t = gph; t <= g_hi && kk < ng; t = gph + (double)(++j) * gp)
-                        if (t >= g_lo) out[kk++] = t / fps;
-                    *times = out;
-                    *n_beats = kk;
-                    out = NULL;
-                    if (bpm) *bpm = 60.0 * fps / gp;
-                    free(idx);
-                    goto done;
-                }
-            }
-        }
+         * off-beats are accented (syncopated riffs, an intro without drums). Where one constant-tempo grid
+         * explains the tracked span almost as well as the free path, that span was played at a steady
+         * tempo and the grid's single phase, chosen over the whole span, is the better answer; where not,
+         * the span is halved and each half tried again (beat_steady_segment). */
         if (b1 > b0) {
-            out = momu_malloc_array(b1 - b0, sizeof(double), e);
-            if (!out) { free(idx); st = MOMU_ERR_OOM; goto done; }
-            for (size_t i = b0; i < b1; i++) out[i - b0] = (double)idx[i] / fps;
-            *times = out;
-            *n_beats = b1 - b0;
-            out = NULL;
-            if (bpm) *bpm = tempo;
+            beat_out bo = {0};
+            bo.cap = 2 * (b1 - b0) + 64;
+            bo.pos = momu_malloc_array(bo.cap, sizeof(double), e);
+            if (!bo.pos) { free(idx); st = MOMU_ERR_OOM; goto done; }
+            if (opts->steady) {
+                beat_steady_segment(local, nf, idx, b0, b1, period, 50, BEAT_STEADY_DEPTH, &bo);
+                beat_emit_leaves(&bo, local, nf, idx, b1);
+            } else {
+                for (size_t i = b0; i < b1; i++) beat_out_push(&bo, (double)idx[i]);
+            }
+            for (size_t i = 0; i < bo.n; i++) bo.pos[i] /= fps;
+            *times = bo.pos;
+            *n_beats = bo.n;
+            if (bpm) *bpm = bo.n_leaf == 1 && bo.leaf[0].grid ? 60.0 * fps / bo.leaf[0].per : tempo;
+            if (opts->steady) momu_logv("beats: %zu beats from %d part(s)\n", bo.n, bo.n_leaf);
         }
         free(idx);
     }
