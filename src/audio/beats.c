@@ -621,7 +621,7 @@ momu_status momu_beat_track(const float *x, size_t n, unsigned sr, const momu_be
     if (st) return st;
 
     float *env = NULL, *local = NULL;
-    double *cum = NULL, *out = NULL;
+    double *cum = NULL;
     size_t *back = NULL;
     size_t nf = 0;
     double fps = 0.0, tempo = 0.0;
@@ -667,13 +667,18 @@ momu_status momu_beat_track(const float *x, size_t n, unsigned sr, const momu_be
         if (dmin < 1) dmin = 1;
         float lmax = 0.0f;
         for (size_t t = 0; t < nf; t++) lmax = fmaxf(lmax, local[t]);
+        double *txc = momu_malloc_array(dmax + 1, sizeof(double), e);   /* transition cost by interval */
+        if (!txc) { st = MOMU_ERR_OOM; goto done; }
+        for (size_t d = dmin; d <= dmax; d++) {
+            double lg = log((double)d / period);
+            txc[d] = opts->tightness * lg * lg;
+        }
         int first = 1;
         for (size_t t = 0; t < nf; t++) {
             double bestv = -INFINITY;
             size_t bestj = SIZE_MAX;
             for (size_t d = dmin; d <= dmax && d <= t; d++) {
-                double lg = log((double)d / period);
-                double v = cum[t - d] - opts->tightness * lg * lg;
+                double v = cum[t - d] - txc[d];
                 if (v > bestv) { bestv = v; bestj = t - d; }
             }
             if (bestj == SIZE_MAX || bestv < 0.0) { bestv = 0.0; bestj = SIZE_MAX; }  /* start a new chain */
@@ -683,6 +688,7 @@ momu_status momu_beat_track(const float *x, size_t n, unsigned sr, const momu_be
             else first = 0;
             back[t] = bestj;
         }
+        free(txc);
         /* Last beat [LR __last_beat]: the last local maximum of C* above half the median of them. */
         size_t n_max = 0;
         for (size_t t = 1; t + 1 < nf; t++)
@@ -751,6 +757,6 @@ momu_status momu_beat_track(const float *x, size_t n, unsigned sr, const momu_be
         free(idx);
     }
 done:
-    free(env); free(local); free(cum); free(back); free(out);
+    free(env); free(local); free(cum); free(back);
     return st;
 }
