@@ -12,8 +12,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) in NO_OMP=1 builds. */
 #ifdef _OPENMP
-#include <omp.h>
+#define BEAT_OMP(x) _Pragma(#x)
+#else
+#define BEAT_OMP(x)
 #endif
 
 #ifndef M_PI
@@ -207,16 +211,16 @@ momu_status momu_beat_onset_envelope(const float *x, size_t n, unsigned sr, floa
     }
 
     int oom = 0;
-#pragma omp parallel
+    BEAT_OMP(omp parallel)
     {
         float *buf = malloc(nfft * sizeof(float));
         float *re = malloc(fft.m * sizeof(float)), *im = malloc(fft.m * sizeof(float));
         float *pw = malloc(nb * sizeof(float));
         if (!buf || !re || !im || !pw) {
-#pragma omp atomic write
+            BEAT_OMP(omp atomic write)
             oom = 1;
         }
-#pragma omp for schedule(static)
+        BEAT_OMP(omp for schedule(static))
         for (size_t t = 0; t < nf; t++) {
             if (!buf || !re || !im || !pw) continue;
             memset(buf, 0, nfft * sizeof(float));
@@ -303,14 +307,14 @@ static momu_status beat_tempogram(const float *hp, size_t n, double fps, size_t 
     if (!all || !hann) { free(all); free(hann); return MOMU_ERR_OOM; }
     for (size_t i = 0; i < w; i++) hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / (double)w));
     int oom = 0;
-#pragma omp parallel
+    BEAT_OMP(omp parallel)
     {
         float *y = malloc(w * sizeof(float));
         if (!y) {
-#pragma omp atomic write
+            BEAT_OMP(omp atomic write)
             oom = 1;
         }
-#pragma omp for schedule(static)
+        BEAT_OMP(omp for schedule(static))
         for (size_t k = 0; k < n_win; k++) {
             if (!y) continue;
             const float *src = hp + k * hop;
