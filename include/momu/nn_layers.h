@@ -202,8 +202,8 @@ void nn_rope_backward_ref(float *dx, const float *dy, size_t B, size_t T, size_t
  * q:(B,Tq,H*D) row stride ldq; k:(B,Tk,H*D) stride ldk; v:(B,Tk,H*D) stride ldv; out:(B,Tq,H*D) stride ldo.
  * att:(B,H,Tq,Tk) the softmax probabilities, saved for backward (training forward).
  * ACCUMULATES dq, dk, dv (strides ldq, ldk, ldv as the inputs; dq/dk/dv may point into one fused dqkv).
- * The products are one nn_gemm (BLAS) call per (b,h) from a serial loop; softmax rows are an OpenMP loop.
- * The backward allocates a scratch the size of att (falls back to the allocation-free ref if it cannot). */
+ * One OpenMP region over the (b,h) pairs, each running its products with nn_gemm_serial (no BLAS inside).
+ * The backward allocates one Tq x Tk scratch per thread (falls back to the allocation-free ref if it cannot). */
 void nn_attention_forward(float *out, float *att, const float *q, const float *k, const float *v, size_t B,
                           size_t Tq, size_t Tk, size_t H, size_t D, size_t ldq, size_t ldk, size_t ldv, size_t ldo);
 void nn_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
@@ -216,9 +216,8 @@ void nn_attention_backward_ref(float *dq, float *dk, float *dv, const float *dou
                                const float *q, const float *k, const float *v, size_t B, size_t Tq, size_t Tk,
                                size_t H, size_t D, size_t ldq, size_t ldk, size_t ldv, size_t ldo);
 /* Memory-lean inference forward: same result as nn_attention_forward (to float rounding) but never holds
- * a Tq x Tk matrix: blocks of 256 keys with the online softmax (running max and sum, Milakov & Gimelshein
- * 2018; FlashAttention, Dao et al. 2022). Working memory Tq*(256 + D + 2) floats, reused over (b,h); if that
- * allocation fails, a stack-only blocked version runs (32 queries x 64 keys per block). */
+ * a Tq x Tk matrix: blocks of 32 queries x 96 keys with the online softmax (running max and sum, Milakov &
+ * Gimelshein 2018; FlashAttention, Dao et al. 2022). No heap allocation: ~50 KB of stack per thread. */
 void nn_attention_forward_lean(float *out, const float *q, const float *k, const float *v, size_t B, size_t Tq,
                                size_t Tk, size_t H, size_t D, size_t ldq, size_t ldk, size_t ldv, size_t ldo);
 

@@ -3,12 +3,13 @@
  * Dimension vocabulary: B batch, H heads, D head dim, Tq queries, Tk keys, QB/KB query/key block sizes.
  * Row strides ldq/ldk/ldv/ldo let q, k, v live inside one fused (B,T,3C) qkv buffer.
  *
- * Threading: one owner per region. The per-head products are BLAS calls (nn_gemm) issued from a serial loop
- * over (b,h), so OpenBLAS owns the threads there; the row-wise work in between (softmax, its backward, the
- * online-softmax update) is an OpenMP loop over rows with disjoint outputs. No float sum depends on the thread
- * count (OpenBLAS splits a product over M and N, never over K), so outputs are byte-identical for any
- * OMP_NUM_THREADS. The stack-only fallback of the lean forward parallelises (b,h,query block) units and uses
- * nn_gemm_serial inside them. */
+ * Threading: one owner per region, and one region per call. The (b,h) pairs (in the lean forward, the
+ * (b,h,query block) units) are spread over OpenMP threads, and each runs its products with the
+ * register-blocked nn_gemm_serial (no BLAS inside the parallel region). A first version issued one BLAS call
+ * per head from a serial loop: ~200 parallel regions per call, which on the shared 2-core dev box (load 7)
+ * made 2 threads 10x slower than 1; a single region does not have that failure mode. Each unit writes only
+ * its own head's columns and att slice, and its arithmetic does not depend on the thread that runs it, so
+ * outputs are byte-identical for any OMP_NUM_THREADS. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,62 +35,63 @@ void nn_attention_forward(float *out, float *att, const float *q, const float *k
                           size_t ldo) {
     float scale = (float)(1.0 / sqrt((double)D));
     size_t pairs = B * H;
-    /* products: one BLAS call per (b,h), BLAS owns the threads; the softmax rows of all heads in one
-     * OpenMP loop in between */
+    NN_OMP_FOR_DYNAMIC(pairs * Tq * Tk * D)
     for (size_t bh = 0; bh < pairs; bh++) {
         size_t b = bh / H, h = bh % H;
-        nn_gemm(NN_GEMM_N, NN_GEMM_T, Tq, Tk, D, scale, q + b * Tq * ldq + h * D, ldq, k + b * Tk * ldk + h * D, ldk,
-                0.0f, att + bh * Tq * Tk, Tk);   /* S = q k^T / sqrt D */
-    }
-    size_t rows = pairs * Tq;
-    NN_OMP_FOR(rows * Tk)
-    for (size_t r = 0; r < rows; r++) attn_softmax_rows(att + r * Tk, 1, Tk);
-    for (size_t bh = 0; bh < pairs; bh++) {
-        size_t b = bh / H, h = bh % H;
-        nn_gemm(NN_GEMM_N, NN_GEMM_N, Tq, D, Tk, 1.0f, att + bh * Tq * Tk, Tk, v + b * Tk * ldv + h * D, ldv, 0.0f,
-                out + b * Tq * ldo + h * D, ldo);
+        float *p = att + bh * Tq * Tk;
+        nn_gemm_serial(NN_GEMM_N, NN_GEMM_T, Tq, Tk, D, scale, q + b * Tq * ldq + h * D, ldq, k + b * Tk * ldk + h * D,
+                       ldk, 0.0f, p, Tk);   /* S = q k^T / sqrt D */
+        attn_softmax_rows(p, Tq, Tk);
+        nn_gemm_serial(NN_GEMM_N, NN_GEMM_N, Tq, D, Tk, 1.0f, p, Tk, v + b * Tk * ldv + h * D, ldv, 0.0f,
+                       out + b * Tq * ldo + h * D, ldo);
     }
 }
 
 /* ACCUMULATES. dP = dout v^T; dS = P (dP - rowsum(P dP)) / sqrt D; dq += dS k; dk += dS^T q; dv += P^T dout.
- * Needs a B*H*Tq*Tk scratch (the size of att); if it cannot be allocated, the allocation-free reference
- * runs instead. */
+ * One Tq x Tk scratch per thread; if they cannot be allocated, the allocation-free reference runs instead. */
 void nn_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
                            const float *k, const float *v, size_t B, size_t Tq, size_t Tk, size_t H, size_t D,
                            size_t ldq, size_t ldk, size_t ldv, size_t ldo) {
     float scale = (float)(1.0 / sqrt((double)D));
-    size_t pairs = B * H, rows = pairs * Tq;
-    float *ds = malloc(rows * Tk * sizeof *ds + 1);
-    if (!ds) {
+    size_t pairs = B * H, nth = (size_t)nn_max_threads();
+    if (nth > pairs) nth = pairs;
+    if (nth < 1) nth = 1;
+    float *scratch = malloc(nth * Tq * Tk * sizeof *scratch + 1);
+    if (!scratch) {
         nn_attention_backward_ref(dq, dk, dv, dout, att, q, k, v, B, Tq, Tk, H, D, ldq, ldk, ldv, ldo);
         return;
     }
-    for (size_t bh = 0; bh < pairs; bh++) {
-        size_t b = bh / H, h = bh % H;
-        nn_gemm(NN_GEMM_N, NN_GEMM_T, Tq, Tk, D, 1.0f, dout + b * Tq * ldo + h * D, ldo, v + b * Tk * ldv + h * D, ldv,
-                0.0f, ds + bh * Tq * Tk, Tk);   /* dP */
+#ifdef _OPENMP
+#pragma omp parallel num_threads((int)nth) if (pairs * Tq * Tk * D >= 65536)
+#endif
+    {
+        float *ds = scratch + (size_t)nn_thread_id() * Tq * Tk;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (size_t bh = 0; bh < pairs; bh++) {
+            size_t b = bh / H, h = bh % H;
+            const float *p = att + bh * Tq * Tk, *go = dout + b * Tq * ldo + h * D;
+            const float *qh = q + b * Tq * ldq + h * D, *kh = k + b * Tk * ldk + h * D;
+            nn_gemm_serial(NN_GEMM_N, NN_GEMM_T, Tq, Tk, D, 1.0f, go, ldo, v + b * Tk * ldv + h * D, ldv, 0.0f, ds,
+                           Tk);   /* dP */
+            for (size_t i = 0; i < Tq; i++) {
+                float *restrict dr = ds + i * Tk;
+                const float *restrict pr = p + i * Tk;
+                float pdp = nn_dot8(pr, dr, Tk);
+                for (size_t j = 0; j < Tk; j++) dr[j] = pr[j] * (dr[j] - pdp) * scale;
+            }
+            nn_gemm_serial(NN_GEMM_N, NN_GEMM_N, Tq, D, Tk, 1.0f, ds, Tk, kh, ldk, 1.0f, dq + b * Tq * ldq + h * D, ldq);
+            nn_gemm_serial(NN_GEMM_T, NN_GEMM_N, Tk, D, Tq, 1.0f, ds, Tk, qh, ldq, 1.0f, dk + b * Tk * ldk + h * D, ldk);
+            nn_gemm_serial(NN_GEMM_T, NN_GEMM_N, Tk, D, Tq, 1.0f, p, Tk, go, ldo, 1.0f, dv + b * Tk * ldv + h * D, ldv);
+        }
     }
-    NN_OMP_FOR(rows * Tk)
-    for (size_t r = 0; r < rows; r++) {
-        float *restrict dr = ds + r * Tk;
-        const float *restrict pr = att + r * Tk;
-        float pdp = nn_dot8(pr, dr, Tk);
-        for (size_t j = 0; j < Tk; j++) dr[j] = pr[j] * (dr[j] - pdp) * scale;
-    }
-    for (size_t bh = 0; bh < pairs; bh++) {
-        size_t b = bh / H, h = bh % H;
-        const float *p = att + bh * Tq * Tk, *dsh = ds + bh * Tq * Tk, *go = dout + b * Tq * ldo + h * D;
-        const float *qh = q + b * Tq * ldq + h * D, *kh = k + b * Tk * ldk + h * D;
-        nn_gemm(NN_GEMM_N, NN_GEMM_N, Tq, D, Tk, 1.0f, dsh, Tk, kh, ldk, 1.0f, dq + b * Tq * ldq + h * D, ldq);
-        nn_gemm(NN_GEMM_T, NN_GEMM_N, Tk, D, Tq, 1.0f, dsh, Tk, qh, ldq, 1.0f, dk + b * Tk * ldk + h * D, ldk);
-        nn_gemm(NN_GEMM_T, NN_GEMM_N, Tk, D, Tq, 1.0f, p, Tk, go, ldo, 1.0f, dv + b * Tk * ldv + h * D, ldv);
-    }
-    free(ds);
+    free(scratch);
 }
 
 /* Block sizes of the lean forward; its working set lives on the stack (about 40 KB per thread). Head
  * dimensions above LEAN_DB are done LEAN_DB output columns at a time (recomputing the scores), so any D works. */
-enum { LEAN_QB = 32, LEAN_KB = 64, LEAN_DB = 256 };
+enum { LEAN_QB = 32, LEAN_KB = 96, LEAN_DB = 256 };
 
 /* One block of up to QB queries of one (b,h): online softmax over key blocks (Milakov & Gimelshein 2018):
  *   m' = max(m, rowmax S_blk);  l = l e^{m-m'} + rowsum e^{S_blk - m'};  acc = acc e^{m-m'} + e^{S_blk-m'} V_blk
@@ -122,11 +124,11 @@ static void attn_lean_block(float *out, size_t ldo, const float *qb, size_t ldq,
     }
 }
 
-void nn_attention_forward_lean_stack(float *out, const float *q, const float *k, const float *v, size_t B, size_t Tq,
-                                     size_t Tk, size_t H, size_t D, size_t ldq, size_t ldk, size_t ldv, size_t ldo) {
+void nn_attention_forward_lean(float *out, const float *q, const float *k, const float *v, size_t B, size_t Tq,
+                               size_t Tk, size_t H, size_t D, size_t ldq, size_t ldk, size_t ldv, size_t ldo) {
     float scale = (float)(1.0 / sqrt((double)D));
     size_t nqb = (Tq + LEAN_QB - 1) / LEAN_QB, units = B * H * nqb;
-    NN_OMP_FOR(units * LEAN_QB * Tk * D)
+    NN_OMP_FOR_DYNAMIC(units * LEAN_QB * Tk * D)
     for (size_t u = 0; u < units; u++) {
         size_t bh = u / nqb, i0 = (u % nqb) * LEAN_QB, b = bh / H, h = bh % H;
         size_t nq = Tq - i0 < LEAN_QB ? Tq - i0 : LEAN_QB;
@@ -137,53 +139,4 @@ void nn_attention_forward_lean_stack(float *out, const float *q, const float *k,
             attn_lean_block(ob, ldo, qb, ldq, kh, ldk, vh, ldv, nq, Tk, D, d0, D - d0 < LEAN_DB ? D - d0 : LEAN_DB,
                             scale);
     }
-}
-
-/* Key block of the BLAS lean forward: per (b,h) it holds Tq x LEAN_BLAS_KB scores and Tq x D accumulators,
- * never Tq x Tk. */
-enum { LEAN_BLAS_KB = 256 };
-
-/* The lean forward: for each (b,h) and each block of keys, S = q k_blk^T (BLAS), an OpenMP loop over query
- * rows doing the online-softmax update, then acc += e^{S - m} v_blk (BLAS). Falls back to the stack-only
- * blocked version above if its O(Tq (KB + D)) scratch cannot be allocated. */
-void nn_attention_forward_lean(float *out, const float *q, const float *k, const float *v, size_t B, size_t Tq,
-                               size_t Tk, size_t H, size_t D, size_t ldq, size_t ldk, size_t ldv, size_t ldo) {
-    float scale = (float)(1.0 / sqrt((double)D));
-    size_t KB = Tk < LEAN_BLAS_KB ? Tk : LEAN_BLAS_KB;
-    float *s = malloc((Tq * KB + Tq * D + 2 * Tq) * sizeof *s + 1);
-    if (!s) {
-        nn_attention_forward_lean_stack(out, q, k, v, B, Tq, Tk, H, D, ldq, ldk, ldv, ldo);
-        return;
-    }
-    float *acc = s + Tq * KB, *mrow = acc + Tq * D, *lrow = mrow + Tq;
-    for (size_t bh = 0; bh < B * H; bh++) {
-        size_t b = bh / H, h = bh % H;
-        const float *qh = q + b * Tq * ldq + h * D, *kh = k + b * Tk * ldk + h * D, *vh = v + b * Tk * ldv + h * D;
-        for (size_t i = 0; i < Tq; i++) { mrow[i] = -INFINITY; lrow[i] = 0.0f; }
-        memset(acc, 0, Tq * D * sizeof *acc);
-        for (size_t j0 = 0; j0 < Tk; j0 += KB) {
-            size_t nk = Tk - j0 < KB ? Tk - j0 : KB;
-            nn_gemm(NN_GEMM_N, NN_GEMM_T, Tq, nk, D, scale, qh, ldq, kh + j0 * ldk, ldk, 0.0f, s, nk);
-            /* m' = max(m, rowmax S); l = l e^{m-m'} + rowsum e^{S-m'}; acc *= e^{m-m'} */
-            NN_OMP_FOR(Tq * (nk + D))
-            for (size_t i = 0; i < Tq; i++) {
-                float *restrict r = s + i * nk, *restrict a = acc + i * D;
-                float mx = mrow[i];
-                for (size_t j = 0; j < nk; j++) mx = r[j] > mx ? r[j] : mx;
-                float f = nn_expf(mrow[i] - mx);
-                for (size_t j = 0; j < nk; j++) r[j] = nn_expf(r[j] - mx);
-                lrow[i] = lrow[i] * f + nn_sum8(r, nk);
-                for (size_t d = 0; d < D; d++) a[d] *= f;
-                mrow[i] = mx;
-            }
-            nn_gemm(NN_GEMM_N, NN_GEMM_N, Tq, D, nk, 1.0f, s, nk, vh + j0 * ldv, ldv, 1.0f, acc, D);
-        }
-        float *ob = out + b * Tq * ldo + h * D;
-        NN_OMP_FOR(Tq * D)
-        for (size_t i = 0; i < Tq; i++) {
-            float inv = 1.0f / lrow[i];
-            for (size_t d = 0; d < D; d++) ob[i * ldo + d] = acc[i * D + d] * inv;
-        }
-    }
-    free(s);
 }

@@ -11,10 +11,15 @@
 #define NN_PRAGMA(x) _Pragma(#x)
 /* Parallel only when the loop does at least ~64k elementwise operations; below that thread wake-up costs more. */
 #define NN_OMP_FOR(work) NN_PRAGMA(omp parallel for schedule(static) if ((work) >= 65536))
+/* For loops of a few dozen large, independent units (attention heads): threads take the next unit when free,
+ * which keeps both busy when one is slowed by another process on a shared machine. Which thread runs a unit
+ * never changes its arithmetic, so results stay identical. */
+#define NN_OMP_FOR_DYNAMIC(work) NN_PRAGMA(omp parallel for schedule(dynamic, 1) if ((work) >= 65536))
 static inline int nn_max_threads(void) { return omp_get_max_threads(); }
 static inline int nn_thread_id(void) { return omp_get_thread_num(); }
 #else
 #define NN_OMP_FOR(work)
+#define NN_OMP_FOR_DYNAMIC(work)
 static inline int nn_max_threads(void) { return 1; }
 static inline int nn_thread_id(void) { return 0; }
 #endif
@@ -64,8 +69,4 @@ static inline float nn_dot8(const float *restrict x, const float *restrict y, si
     for (; i < n; i++) acc[0] += x[i] * y[i];
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
-/* The allocation-free fallback of nn_attention_forward_lean (stack blocks, OpenMP over (b,h,query block),
- * nn_gemm_serial inside); not public, declared here so that tests/test_nn_layers.c can check it. */
-void nn_attention_forward_lean_stack(float *out, const float *q, const float *k, const float *v, size_t B, size_t Tq,
-                                     size_t Tk, size_t H, size_t D, size_t ldq, size_t ldk, size_t ldv, size_t ldo);
 #endif
