@@ -15,6 +15,9 @@
  * Outputs must not alias inputs unless the comment says so. Arguments are trusted (programmer errors are
  * not checked: these are inner loops, validate shapes once when building the model).
  *
+ * Sizes are assumed valid (non-zero channels, divisible groups, inputs long enough); check conv geometries
+ * once with nn_conv1d_geom_check.
+ *
  * Every layer has a naive *_ref twin with the same signature (src/nn/layers_ref.inc, which
  * tests/test_nn_grad.c also compiles in double precision for the finite-difference checks); the fast
  * kernels are tested against the refs and the refs against PyTorch 1.13 (tools/nn_fixtures.py).
@@ -104,7 +107,7 @@ void nn_avgpool_backward(float *dx, const float *dy, size_t B, size_t T, size_t 
 void nn_avgpool_forward_ref(float *y, const float *x, size_t B, size_t T, size_t C, size_t s);
 void nn_avgpool_backward_ref(float *dx, const float *dy, size_t B, size_t T, size_t C, size_t s);
 
-/* Temporal max-pool (torch.nn.MaxPool1d(k, stride), no padding): To = (T-k)/stride + 1, the first maximum
+/* Temporal max-pool (torch.nn.MaxPool1d(k, stride), no padding; needs T >= k): To = (T-k)/stride + 1, the first maximum
  * wins ties (as torch's CPU kernel). x:(B,T,C) y:(B,To,C) idx:(B,To,C) saved argmax time index in [0,T).
  * ACCUMULATES dx[b, idx, c] += dy. */
 void nn_maxpool_forward(float *y, size_t *idx, const float *x, size_t B, size_t T, size_t C, size_t k, size_t stride);
@@ -198,6 +201,7 @@ void nn_rope_backward_ref(float *dx, const float *dy, size_t B, size_t T, size_t
  * Projections are plain nn_linear calls done by the block; choose fused qkv for self-attention (one linear
  * Ci -> 3C, then q = qkv, k = qkv + C, v = qkv + 2C, all with ld = 3C) and separate q / kv projections for
  * cross-attention. Head h uses columns [h*D, (h+1)*D) of each row. No mask (every query sees every key).
+ * Needs Tk >= 1; any Tq, Tk, D (the lengths need not match the block sizes). */
  *   out[b,i,h] = sum_j P[b,h,i,j] v[b,j,h],  P = softmax_j(q[b,i,h] . k[b,j,h] / sqrt(D))
  * q:(B,Tq,H*D) row stride ldq; k:(B,Tk,H*D) stride ldk; v:(B,Tk,H*D) stride ldv; out:(B,Tq,H*D) stride ldo.
  * att:(B,H,Tq,Tk) the softmax probabilities, saved for backward (training forward).
