@@ -201,7 +201,7 @@ void nn_rope_backward_ref(float *dx, const float *dy, size_t B, size_t T, size_t
  * Projections are plain nn_linear calls done by the block; choose fused qkv for self-attention (one linear
  * Ci -> 3C, then q = qkv, k = qkv + C, v = qkv + 2C, all with ld = 3C) and separate q / kv projections for
  * cross-attention. Head h uses columns [h*D, (h+1)*D) of each row. No mask (every query sees every key).
- * Needs Tk >= 1; any Tq, Tk, D (the lengths need not match the block sizes). */
+ * Needs Tk >= 1; any Tq, Tk, D (the lengths need not match the block sizes).
  *   out[b,i,h] = sum_j P[b,h,i,j] v[b,j,h],  P = softmax_j(q[b,i,h] . k[b,j,h] / sqrt(D))
  * q:(B,Tq,H*D) row stride ldq; k:(B,Tk,H*D) stride ldk; v:(B,Tk,H*D) stride ldv; out:(B,Tq,H*D) stride ldo.
  * att:(B,H,Tq,Tk) the softmax probabilities, saved for backward (training forward).
