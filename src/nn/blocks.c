@@ -8,6 +8,11 @@
  * region; element-wise passes are omp loops over rows (disjoint outputs); attention is an omp loop over
  * (batch, head) with single-threaded sgemm inside (blk_gemm_inner); every reduction over rows (bias, gate,
  * scale, shift gradients) runs in a fixed order in double. So results do not depend on the thread count. */
+/* The element-wise passes (softmax, GELU, LN) are bandwidth- and exp-bound: on AVX-512 machines let gcc use
+ * 512-bit vectors here (its default for -march=native on Sapphire Rapids is 256). No effect without AVX-512. */
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC target("prefer-vector-width=512")
+#endif
 #include "momu/nn_blocks.h"
 
 #include <math.h>
@@ -145,7 +150,9 @@ static void blk_rope_apply(float *qkv, const float *cs, size_t B, size_t T, size
  * 16 fixed lanes combined in a fixed order, so the loops vectorise (a plain float `sum +=` would not
  * without -ffast-math) and the result does not depend on threads. */
 #define BLK_LANES 16
-static inline void blk_softmax_row(float *s, size_t n) {
+/* s[j] = exp(s[j] - max s) in place; returns the sum (for the caller to normalise: in the lean forward the
+ * 1/sum goes onto the (rows, D) output of P v instead of the (rows, T) probabilities). */
+static inline float blk_exp_row(float *s, size_t n) {
     float lm[BLK_LANES], ls[BLK_LANES];
     size_t nv = n - n % BLK_LANES, j;
     for (int l = 0; l < BLK_LANES; l++) lm[l] = s[0];
@@ -154,15 +161,22 @@ static inline void blk_softmax_row(float *s, size_t n) {
     float mx = s[0];
     for (int l = 0; l < BLK_LANES; l++) mx = lm[l] > mx ? lm[l] : mx;
     for (; j < n; j++) mx = s[j] > mx ? s[j] : mx;
-    for (j = 0; j < n; j++) s[j] = blk_expf(s[j] - mx);
     for (int l = 0; l < BLK_LANES; l++) ls[l] = 0.0f;
     for (j = 0; j < nv; j += BLK_LANES)
-        for (int l = 0; l < BLK_LANES; l++) ls[l] += s[j + l];
+        for (int l = 0; l < BLK_LANES; l++) {
+            float e = blk_expf(s[j + l] - mx);
+            s[j + l] = e;
+            ls[l] += e;
+        }
     float sum = 0.0f;
     for (int l = 0; l < BLK_LANES; l++) sum += ls[l];
-    for (; j < n; j++) sum += s[j];
-    float inv = 1.0f / sum;
-    for (j = 0; j < n; j++) s[j] *= inv;
+    for (; j < n; j++) { s[j] = blk_expf(s[j] - mx); sum += s[j]; }
+    return sum;
+}
+
+static inline void blk_softmax_row(float *s, size_t n) {
+    float inv = 1.0f / blk_exp_row(s, n);
+    for (size_t j = 0; j < n; j++) s[j] *= inv;
 }
 
 /* sum_j a[j] b[j] in 16 fixed lanes (vectorises; deterministic). */
@@ -518,7 +532,7 @@ void dit_block_backward(float *dx, float *dc, const dit_block_w *dw, float *scra
  * (DIT_QB, T) slot per thread instead of the whole (B,H,T,T). Work items write disjoint rows of o and each
  * is computed the same way whatever thread runs it, so the result does not depend on the thread count. */
 #define DIT_QB 64
-#define DIT_INFER_SLOTS 64
+#define DIT_INFER_SLOTS 16
 
 typedef struct { float *sc, *mod, *rope, *h, *qkv, *o, *a, *f, *slots; } dit_infer_tmp;
 
@@ -561,9 +575,13 @@ static void dit_attn_forward_lean(float *o, float *slots, const float *qkv, size
             size_t nq = T - t0 < DIT_QB ? T - t0 : DIT_QB;
             const float *q = qkv + (b * T + t0) * 3 * C + h * D;
             const float *k = qkv + b * T * 3 * C + C + h * D, *v = k + C;
+            float inv[DIT_QB];
             blk_gemm_inner(NN_GEMM_N, NN_GEMM_T, nq, T, D, scale, q, 3 * C, k, 3 * C, 0.0f, S, T);
-            for (size_t t = 0; t < nq; t++) blk_softmax_row(S + t * T, T);
-            blk_gemm_inner(NN_GEMM_N, NN_GEMM_N, nq, D, T, 1.0f, S, T, v, 3 * C, 0.0f, o + (b * T + t0) * C + h * D, C);
+            for (size_t t = 0; t < nq; t++) inv[t] = 1.0f / blk_exp_row(S + t * T, T);
+            float *ob = o + (b * T + t0) * C + h * D;
+            blk_gemm_inner(NN_GEMM_N, NN_GEMM_N, nq, D, T, 1.0f, S, T, v, 3 * C, 0.0f, ob, C);
+            for (size_t t = 0; t < nq; t++)
+                for (size_t d = 0; d < D; d++) ob[t * C + d] *= inv[t];
         }
     }
 }

@@ -37,3 +37,4 @@ void blk_colsum_acc(float *db, const float *dy, size_t N, size_t M, size_t ld) {
         for (size_t j = 0; j < nj; j++) db[j0 + j] += (float)s[j];
     }
 }
+
