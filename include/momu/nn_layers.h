@@ -20,11 +20,15 @@
  *
  * Every layer has a naive *_ref twin with the same signature (src/nn/layers_ref.inc, which
  * tests/test_nn_grad.c also compiles in double precision for the finite-difference checks); the fast
- * kernels are tested against the refs and the refs against PyTorch 1.13 (tools/nn_fixtures.py).
+ * kernels are tested against the refs and the refs against PyTorch 1.13 (tools/nn_fixtures.py). The losses
+ * and the dropout backward have a single implementation (in layers_ref.inc, so also FD-checked); dropout
+ * forward and the timestep embedding have no backward twin.
  *
  * Threading: each function is one OpenMP region owner: either it parallelises outer loops that write
- * disjoint outputs itself, or it calls nn_gemm (BLAS threads) outside any parallel region. No float
- * reduction clauses; every sum has a fixed order, so results are byte-identical for any OMP_NUM_THREADS. */
+ * disjoint outputs itself (attention: one region over heads, nn_gemm_serial inside), or it calls nn_gemm
+ * (BLAS threads) outside any parallel region. So do not call these from inside your own omp parallel
+ * region. No float reduction clauses; every sum has a fixed order, so results are byte-identical for any
+ * OMP_NUM_THREADS. */
 #ifndef MOMU_NN_LAYERS_H
 #define MOMU_NN_LAYERS_H
 #include <stddef.h>
