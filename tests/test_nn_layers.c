@@ -416,6 +416,8 @@ TEST(fast_matches_ref_medium) {
         (r ? nn_gelu_tanh_forward_ref : nn_gelu_tanh_forward)(yy[r], yy[r], N * Cn);
         (r ? nn_silu_backward_ref : nn_silu_backward)(dxx[r], g, yy[r], N * Cn);
         (r ? nn_silu_forward_ref : nn_silu_forward)(yy[r], yy[r], N * Cn);
+        (r ? nn_gelu_erf_backward_ref : nn_gelu_erf_backward)(dxx[r], g, x, N * Cn);
+        (r ? nn_gelu_erf_forward_ref : nn_gelu_erf_forward)(yy[r], x, N * Cn);
     }
     EXPECT(test_close("norm y", yy[0], yy[1], N * Cn, 1e-5, 1e-4) &&
            test_close("norm dx", dxx[0], dxx[1], N * Cn, 1e-4, 1e-4) &&
@@ -546,6 +548,27 @@ TEST(conv_geom_check) {
     EXPECT(nn_conv_transpose1d_out_len(4, &t) == 13, "convT k3 s3 p1 d2 op1: %zu", nn_conv_transpose1d_out_len(4, &t));
 }
 
+/* The fast GELU (erf) over a wide range against the ref (libm erfcf): relative error where |y| > 1e-30, which
+ * covers the far negative tail where y is tiny (there float rounding of z^2 inside exp(-z^2) gives ~1e-5). */
+TEST(gelu_erf_tail_accuracy) {
+    size_t n = 20001;
+    float *x = fzero(n), *y = fzero(n), *yr = fzero(n), *d = fzero(n), *dr = fzero(n), *one = fzero(n);
+    for (size_t i = 0; i < n; i++) { x[i] = -12.0f + 20.0f * (float)i / (float)(n - 1); one[i] = 1.0f; }
+    nn_gelu_erf_forward(y, x, n);
+    nn_gelu_erf_forward_ref(yr, x, n);
+    nn_gelu_erf_backward(d, one, x, n);
+    nn_gelu_erf_backward_ref(dr, one, x, n);
+    double worst = 0.0, worst_d = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (fabsf(yr[i]) > 1e-30f) worst = fmax(worst, fabs((double)y[i] - yr[i]) / fabs((double)yr[i]));
+        worst_d = fmax(worst_d, fabs((double)d[i] - dr[i]));
+    }
+    /* the derivative Phi + x phi is O(1) and crosses zero near x = -0.75: judged by its absolute error */
+    printf("# gelu erf on [-12, 8]: max rel err forward %.2e, max abs err derivative %.2e\n", worst, worst_d);
+    EXPECT(worst < 2e-5 && worst_d < 1e-6, "forward %.3g derivative %.3g", worst, worst_d);
+    free(x); free(y); free(yr); free(d); free(dr); free(one);
+}
+
 /* nn_expf (the vectorisable exp behind softmax, SiLU and GELU) against libm's expf in double. */
 TEST(fast_exp_accuracy) {
     double worst = 0.0;
@@ -656,6 +679,7 @@ int main(void) {
     RUN(maxpool_first_max_wins);
     RUN(conv_geom_check);
     RUN(fast_exp_accuracy);
+    RUN(gelu_erf_tail_accuracy);
     RUN(identical_bytes_1_and_2_threads);
     printf("# worst PyTorch parity relative error (|ref| > 1e-3): %.2e\n", g_worst_parity_rel);
     return test_summary();
