@@ -165,6 +165,9 @@ TEST(test_align_table_roundtrip) {
     EXPECT(momu_align_table_read(p, &r, &n, &e) == MOMU_OK, "%s", e.msg);
     EXPECT(n == 2 && r && fabs(r[0].a.scale - 0.9876) < 1e-9 && fabs(r[0].a.offset_s + 0.42) < 1e-9, "roundtrip");
     free(r);
+    write_text(p, "name\tscale\toffset_s\r\nA\t0.99\t0.5\r\n");  /* CRLF line ends */
+    EXPECT(momu_align_table_read(p, &r, &n, &e) == MOMU_OK && n == 1 && fabs(r[0].a.offset_s - 0.5) < 1e-12, "CRLF: %s", e.msg);
+    free(r);
     write_text(p, "name\tscale\toffset_s\nA\tnan\t0\n");
     EXPECT(momu_align_table_read(p, &r, &n, &e) == MOMU_ERR_FORMAT, "NaN scale accepted");
     EXPECT(strstr(e.msg, "align_rt.tsv:2") != NULL, "message '%s'", e.msg);

@@ -358,6 +358,8 @@ momu_status momu_align_table_read(const char *path, momu_align_row **rows, size_
     char *save = NULL, *line = strtok_r((char *)buf, "\n", &save);
     char *h[MAX_COLS];
     if (!line) { free(buf); return momu_fail(e, MOMU_ERR_FORMAT, "%s: empty alignment table", path); }
+    size_t l0 = strlen(line);
+    if (l0 && line[l0 - 1] == '\r') line[l0 - 1] = 0;
     size_t nh = split_tabs(line, h, MAX_COLS);
     int ci[N_ALIGN_COLS];
     for (size_t c = 0; c < N_ALIGN_COLS; c++) ci[c] = col_index(h, nh, ALIGN_COLS[c]);
@@ -369,7 +371,9 @@ momu_status momu_align_table_read(const char *path, momu_align_row **rows, size_
     momu_align_row *r = NULL;
     while (!st && (line = strtok_r(NULL, "\n", &save))) {
         lineno++;
-        if (!*line) continue;
+        size_t ll = strlen(line);
+        if (ll && line[ll - 1] == '\r') line[--ll] = 0;
+        if (!ll) continue;
         char *f[MAX_COLS];
         size_t nf = split_tabs(line, f, MAX_COLS);
         if (nf != nh) { st = momu_fail(e, MOMU_ERR_FORMAT, "%s:%zu: %zu fields, header has %zu", path, lineno, nf, nh); break; }
