@@ -10,6 +10,7 @@
 #   TSV=/path/to/fretsonfire-beats.tsv MOMU_CACHE=/cache bench/beats_fof.sh
 #   WARP=1 bench/beats_fof.sh   # robustness to tempo changes: each mix re-timed in sections (x1 up to 60 s,
 #                               # sped up 4 % from 60 s, slowed 4 % from 120 s; reference beats mapped alike)
+#   WARP=2 bench/beats_fof.sh   # robustness to tempo drift: 10-s pieces sped up by 1 + 0.02 sin(2 pi t / 100 s)
 set -eu
 cd "$(dirname "$0")/.."
 TSV=${TSV:-../shared/data/fretsonfire-beats.tsv}
@@ -21,7 +22,18 @@ MIX=${MOMU_CACHE:-$HOME/.cache/momu}/fretsonfire/mix
 OUT=$MIX/out
 WARP=${WARP:-0}
 WSPEC=""
-[ "$WARP" = 1 ] && { WSPEC="60:1.04,120:0.96"; OUT=$MIX/out-warp; }
+WFILT=""
+if [ "$WARP" = 1 ]; then
+    WSPEC="60:1.04,120:0.96"; OUT=$MIX/out-warp
+    WFILT="[0]atrim=0:60,asetpts=N/SR/TB[a];[0]atrim=60:120,asetpts=N/SR/TB,atempo=1.04[b];[0]atrim=120,asetpts=N/SR/TB,atempo=0.96[c];[a][b][c]concat=n=3:v=0:a=1"
+elif [ "$WARP" = 2 ]; then
+    OUT=$MIX/out-drift
+    WSPEC=$($PY -c 'import math; print(",".join("%d:%.4f" % (10*i, 1 + 0.02*math.sin(2*math.pi*i/10)) for i in range(25)))')
+    WFILT=$($PY -c 'import math
+r = [1 + 0.02*math.sin(2*math.pi*i/10) for i in range(25)]
+f = ["[0]atrim=%d:%s,asetpts=N/SR/TB,atempo=%.4f[s%d]" % (10*i, "" if i == 24 else str(10*i + 10), r[i], i) for i in range(25)]
+print(";".join(f) + ";" + "".join("[s%d]" % i for i in range(25)) + "concat=n=25:v=0:a=1")')
+fi
 mkdir -p "$MIX" "$OUT"
 rm -f "$OUT/fcheck.txt"
 make -s -C bench out/beats_fcheck >/dev/null 2>&1 || true   # optional cross-check with eval.h
@@ -36,11 +48,9 @@ tail -n +2 "$TSV" | while IFS="$tab" read -r pkg dir lic bpm bpb dur off nb; do
         mv "$wav.tmp.wav" "$wav"
     fi
     if [ -n "$WSPEC" ]; then
-        wwav=$MIX/$name.warp.wav
+        wwav=$MIX/$name.warp$WARP.wav
         if [ ! -f "$wwav" ]; then
-            ffmpeg -nostdin -loglevel error -y -i "$wav" -filter_complex \
-                "[0]atrim=0:60,asetpts=N/SR/TB[a];[0]atrim=60:120,asetpts=N/SR/TB,atempo=1.04[b];[0]atrim=120,asetpts=N/SR/TB,atempo=0.96[c];[a][b][c]concat=n=3:v=0:a=1" \
-                "$wwav.tmp.wav"
+            ffmpeg -nostdin -loglevel error -y -i "$wav" -filter_complex "$WFILT" "$wwav.tmp.wav"
             mv "$wwav.tmp.wav" "$wwav"
         fi
         wav=$wwav
