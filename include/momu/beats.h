@@ -20,8 +20,9 @@
  *
  * Accuracy (bench/beats_fof.sh, 8 band recordings, ±70 ms F-measure): mean F 0.864 at the annotated tempo,
  * 0.945 with double/half tempo accepted (aubio's aubiotrack: 0.447 / 0.538); with the recordings re-timed
- * by ±4 % in sections (WARP=1) 0.751 / 0.854 (aubio 0.461 / 0.523). Beats of click tracks lie within
- * ±5 ms of the clicks (tests/test_beats.c).
+ * by ±4 % in sections (WARP=1) 0.751 / 0.854 (aubio 0.461 / 0.523), with a slow ±2 % drift (WARP=2)
+ * 0.670 / 0.779 (aubio 0.464 / 0.540). Beats of click tracks lie within ±5 ms of the clicks
+ * (tests/test_beats.c).
  *
  * Thread-safe (no global state, no FFTW planner); results are identical for any OMP_NUM_THREADS.
  * Memory: about 350 bytes per 10-ms frame (the dB mel spectrogram is kept whole for the top_db floor). */
