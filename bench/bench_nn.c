@@ -182,6 +182,80 @@ static void bench_dit(const char *outdir, int reps, int do_train) {
     table_free(&tab);
 }
 
+/* Matrix-product FLOPs of one res block (Ci = Co = C, no shortcut) forward: two Conv1d k=3, 2 N C 3C each. */
+static void bench_res(const char *outdir, int reps) {
+    const size_t NB = 4, C = 256, G = 32, B = 8, T = 400, NC = B * T * C;
+    momu_err e = {0};
+    tensor_table tab;
+    table_init(&tab);
+    res_block rb[4];
+    for (size_t i = 0; i < NB; i++) {
+        char pre[64];
+        snprintf(pre, sizeof pre, "res.%zu.", i);
+        if (res_block_register(&rb[i], &tab, pre, C, C, G, &e) != MOMU_OK) die(&e);
+    }
+    nn_params p;
+    if (nn_params_alloc(&p, &tab, NN_ALLOC_OPTIM, &e) != MOMU_OK) die(&e);
+    momu_rng rng;
+    momu_rng_seed(&rng, 4321);
+    for (int i = 0; i < tab.n; i++) {
+        float *w = table_ptr(&tab, p.params, i);
+        int is_norm_w = strstr(tab.t[i].name, "norm") && strstr(tab.t[i].name, "weight");
+        momu_rng_fill_normal(&rng, w, tab.t[i].numel, tab.t[i].ndim == 3 ? 0.03f : 0.05f);
+        if (is_norm_w) for (size_t k = 0; k < tab.t[i].numel; k++) w[k] += 1.0f;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/res.safetensors", outdir);
+    if (safetensors_write_table(path, &tab, p.params, SAFETENSORS_F32, NULL, &e) != MOMU_OK) die(&e);
+    float *xs = malloc((NB + 1) * NC * sizeof *xs);     /* inputs of every block, then the output */
+    float *dy = rand_buf(&rng, NC, 1.0f), *g0 = malloc(NC * sizeof *g0), *g1 = malloc(NC * sizeof *g1);
+    size_t n_act = res_block_act_size(&rb[0], B, T), n_scr = res_block_scratch_size(&rb[0], B, T);
+    float *act = malloc(NB * n_act * sizeof *act), *scr = malloc(n_scr * sizeof *scr);
+    if (!xs || !g0 || !g1 || !act || !scr) { fprintf(stderr, "bench_nn: out of memory\n"); exit(1); }
+    momu_rng_fill_normal(&rng, xs, NC, 1.0f);
+    res_block_w w[4], dw[4];
+    for (size_t i = 0; i < NB; i++) {
+        res_block_bind(&w[i], &rb[i], &tab, p.params);
+        res_block_bind(&dw[i], &rb[i], &tab, p.grads);
+    }
+    printf("res: %zu blocks, C %zu, G %zu: %zu parameters; activations %.1f MB\n", NB, C, G, table_numel(&tab),
+           (double)(NB * n_act + NB * NC) * 4e-6);
+    adamw_config ac;
+    adamw_config_default(&ac);
+    ac.lr = 1e-4f;
+    nn_optim opt;
+    optim_init(&opt, &ac);
+    double t[64], tc[64];
+    size_t sh3[3] = {B, T, C};
+    for (int r = -3; r < reps; r++) {
+        double t0 = momu_time_s(), c0 = cpu_s();
+        nn_params_zero_grads(&p);
+        for (size_t i = 0; i < NB; i++) res_block_forward(xs + (i + 1) * NC, act + i * n_act, xs + i * NC, &w[i], &rb[i], B, T);
+        const float *dcur = dy;
+        for (size_t i = NB; i-- > 0;) {
+            float *dnext = dcur == g0 ? g1 : g0;
+            memset(dnext, 0, NC * sizeof *dnext);
+            res_block_backward(dnext, &dw[i], scr, dcur, act + i * n_act, xs + i * NC, &w[i], &rb[i], B, T);
+            dcur = dnext;
+        }
+        if (r == -3) {   /* the correctness pass, on the weights as saved */
+            save_npy(outdir, "res_x", xs, 3, sh3);
+            save_npy(outdir, "res_dy", dy, 3, sh3);
+            save_npy(outdir, "res_y", xs + NB * NC, 3, sh3);
+            save_npy(outdir, "res_dx", dcur, 3, sh3);
+        }
+        optim_step(&opt, &p, 0.0f);
+        if (r >= 0) { t[r] = momu_time_s() - t0; tc[r] = cpu_s() - c0; }
+    }
+    double fl = 3.0 * (double)NB * 12.0 * (double)(B * T) * (double)C * (double)C, med = median(t, reps);
+    printf("res-train  B %zu T %zu C %zu: step %.4f s, FLOPs 3 x %zu x [2 x 2N C 3C] = %.2f GFLOP, %.1f GFLOP/s\n", B, T,
+           C, med, NB, fl * 1e-9, fl / med * 1e-9);
+    printf("RESULT res-train %.5f %.3f %.1f cpu %.5f\n", med, fl * 1e-9, fl / med * 1e-9, median(tc, reps));
+    free(xs); free(dy); free(g0); free(g1); free(act); free(scr);
+    nn_params_free(&p);
+    table_free(&tab);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: bench_nn OUTDIR [reps 5..64] [all|dit|sample|res]\n"); return 2; }
     int reps = argc > 2 ? atoi(argv[2]) : 7;
@@ -193,5 +267,6 @@ int main(int argc, char **argv) {
 #endif
     if (!strcmp(which, "dit") || !strcmp(which, "all")) bench_dit(argv[1], reps, 1);
     if (!strcmp(which, "sample")) bench_dit(argv[1], reps, 0);
+    if (!strcmp(which, "res") || !strcmp(which, "all")) bench_res(argv[1], reps);
     return 0;
 }
