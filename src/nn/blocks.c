@@ -27,8 +27,12 @@
 
 #ifdef _OPENMP
 #define BLK_PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
+/* (batch, head) attention items: handed out dynamically, so a core slowed by other load does not hold up
+ * the other; each item is computed the same way whichever thread takes it. */
+#define BLK_PARALLEL_FOR_DYN _Pragma("omp parallel for schedule(dynamic)")
 #else
 #define BLK_PARALLEL_FOR
+#define BLK_PARALLEL_FOR_DYN
 #endif
 
 /* Regions inside act/scratch start on 64-byte boundaries (16 floats) so the row loops vectorise. */
@@ -379,7 +383,7 @@ static void dit_gate_add(float *y, const float *m, const float *mod, size_t N, s
 static void dit_attn_forward(float *o, float *P, const float *qkv, size_t B, size_t T, size_t C, size_t H) {
     size_t D = C / H;
     float scale = 1.0f / sqrtf((float)D);
-    BLK_PARALLEL_FOR
+    BLK_PARALLEL_FOR_DYN
     for (size_t bh = 0; bh < B * H; bh++) {
         size_t b = bh / H, h = bh % H;
         const float *q = qkv + b * T * 3 * C + h * D, *k = q + C, *v = q + 2 * C;
@@ -463,7 +467,7 @@ static void dit_attn_backward(float *dqkv, float *dP, const float *dob, const fl
                               size_t B, size_t T, size_t C, size_t H) {
     size_t D = C / H;
     float scale = 1.0f / sqrtf((float)D);
-    BLK_PARALLEL_FOR
+    BLK_PARALLEL_FOR_DYN
     for (size_t bh = 0; bh < B * H; bh++) {
         size_t b = bh / H, h = bh % H;
         const float *q = qkv + b * T * 3 * C + h * D, *k = q + C, *v = q + 2 * C;
@@ -566,7 +570,7 @@ static void dit_attn_forward_lean(float *o, float *slots, const float *qkv, size
     {
 #ifdef _OPENMP
         float *S = slots + (size_t)omp_get_thread_num() * DIT_QB * T;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
 #else
         float *S = slots;
 #endif
