@@ -12,6 +12,6 @@ OUT=${2:-bench/out/align}
 mkdir -p "$OUT"
 # run a private copy: a long run of ./momu itself would make `make` fail ("Text file busy") for everyone
 M=$(mktemp); trap 'rm -f "$M"' EXIT
-cp "${MOMU_BIN:-./momu}" "$M"
+cp "${MOMU_BIN:-./momu}" "$M" && chmod 755 "$M"
 "$M" data align --data "$DATA" --out "$OUT/align.tsv" --cross "$OUT/cross.tsv" --cross-search --null 24 --seed 1
 /usr/bin/python3 bench/align_summary.py "$OUT/align.tsv" "$OUT/cross.tsv"
