@@ -36,7 +36,7 @@ mis = [r for r in cr if r["own"] == "0"]
 for k, what in (("score_at_alignment", "at the motion's own alignment (no search for mismatched pairs)"),
                 ("search_corr", "best of the same full search on every pair (fair)")):
     o, m = f(own, k), f(mis, k)
-    if not np.all(np.isfinite(m)):
+    if len(m) == 0 or not np.all(np.isfinite(m)):
         continue
     print("\nsync %s:" % what)
     print("  own music:        mean %.3f median %.3f (n=%d)" % (o.mean(), np.median(o), len(o)))
