@@ -33,7 +33,7 @@ CFLAGS  = $(CFLAGS_BASE) $(OPT) $(OMPFLAG) $(PKG_CFLAGS) $(BLAS_CFLAGS) $(EXTRA_
 LDLIBS  = $(PKG_LIBS) $(BLAS_LIBS) -lm $(OMPFLAG) $(LDSAN)
 
 LIB_SRC  = $(wildcard src/util/*.c src/audio/*.c src/motion/*.c src/nn/*.c src/model/*.c \
-                      src/diffusion/*.c src/data/*.c src/eval/*.c)
+                      src/diffusion/*.c src/data/*.c src/eval/*.c src/render/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)

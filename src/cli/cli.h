@@ -33,6 +33,8 @@ int cli_motion(int argc, char **argv);
 int cli_data(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_train(int argc, char **argv);
+int cli_train_vae(int argc, char **argv);        /* argv[0] == "vae" */
+int cli_train_diffusion(int argc, char **argv);  /* argv[0] == "diffusion" */
 int cli_vae(int argc, char **argv);
 int cli_generate(int argc, char **argv);
 int cli_demo(int argc, char **argv);
