@@ -59,6 +59,17 @@ static void blk_linear_backward(float *dx, float dx_beta, float *dw, float *db, 
     blk_colsum_acc(db, dy, N, oc, oc);
 }
 
+/* dst = src (src NULL: 0) over n floats, in row-parallel pieces (a serial copy leaves the other core idle). */
+static void blk_copy(float *dst, const float *src, size_t n) {
+    size_t n_ch = (n + 16383) / 16384;
+    BLK_PARALLEL_FOR
+    for (size_t ch = 0; ch < n_ch; ch++) {
+        size_t i0 = ch * 16384, m = n - i0 < 16384 ? n - i0 : 16384;
+        if (src) memcpy(dst + i0, src + i0, m * sizeof *dst);
+        else memset(dst + i0, 0, m * sizeof *dst);
+    }
+}
+
 /* out[b*ld_out + j] = sum_t u[b,t,j] * v[b,t,j]  (v NULL: sum_t u) for j < C; in double, t in order.
  * The reductions over tokens of the adaLN backward (gates, scales, shifts). */
 static void blk_tsum(float *out, size_t ld_out, const float *u, const float *v, size_t B, size_t T, size_t C) {
@@ -499,7 +510,7 @@ void dit_block_backward(float *dx, float *dc, const dit_block_w *dw, float *scra
     (void)x;
 
     /* y = x1 + gate2 * m */
-    memcpy(S.dx1, dy, N * C * sizeof(float));
+    blk_copy(S.dx1, dy, N * C);
     blk_tsum(S.dmod + 5 * C, 6 * C, dy, A.m, B, T, C);                         /* dgate2 */
     dit_gate_mul(S.dbuf, dy, A.mod, 5 * C, N, T, C);                           /* dm */
     /* m = fc2(g), g = GELU(f), f = fc1(h2) */
@@ -642,7 +653,7 @@ size_t dit_stack_scratch_size(const dit_stack *s, size_t B, size_t T) {
 void dit_stack_forward(float *y, float *act, const float *x, const float *c, const dit_stack *s,
                        const tensor_table *tab, const float *params, size_t B, size_t T) {
     size_t NC = B * T * s->C, per = blk_round16(NC) + dit_block_act_size(B, T, s->C, s->H);
-    memcpy(act, x, NC * sizeof(float));
+    blk_copy(act, x, NC);
     for (size_t i = 0; i < s->n_blocks; i++) {
         float *xi = act + i * per;
         float *out = i + 1 < s->n_blocks ? act + (i + 1) * per : y;
@@ -661,7 +672,7 @@ void dit_stack_backward(float *dx, float *dc, float *grads, float *scratch, cons
     for (size_t i = s->n_blocks; i-- > 0;) {
         const float *xi = act + i * per;
         float *dnext = i == 0 ? dx : (dcur == g0 ? g1 : g0);
-        if (i != 0) memset(dnext, 0, NC * sizeof(float));
+        if (i != 0) blk_copy(dnext, NULL, NC);
         dit_block_w w, dw;
         dit_block_bind(&w, &s->blk[i], tab, (float *)params);
         dit_block_bind(&dw, &s->blk[i], tab, grads);
@@ -676,7 +687,7 @@ size_t dit_stack_infer_scratch_size(const dit_stack *s, size_t B, size_t T) {
 
 void dit_stack_forward_infer(float *y, float *scratch, const float *x, const float *c, const dit_stack *s,
                              const tensor_table *tab, const float *params, size_t B, size_t T) {
-    if (y != x) memcpy(y, x, B * T * s->C * sizeof(float));
+    if (y != x) blk_copy(y, x, B * T * s->C);
     for (size_t i = 0; i < s->n_blocks; i++) {
         dit_block_w w;
         dit_block_bind(&w, &s->blk[i], tab, (float *)params);
