@@ -27,6 +27,9 @@ while [ "$r" -le "$ROUNDS" ]; do
     OMP_NUM_THREADS=2 /usr/bin/python3 bench/peer_nn.py "$OUT" --threads 2 --reps "$REPS" | tee -a "$LOG" | sed 's/^/  /'
     r=$((r + 1))
 done
+echo "== PyTorch, torch.set_num_threads(2), OMP_NUM_THREADS=2, OPENBLAS_NUM_THREADS=1 (BLAS single-threaded)"
+OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/peer_nn.py "$OUT" --threads 2 --reps "$REPS" \
+    | tee -a "$LOG" | sed 's/^/  /'
 echo "== one thread: momu OMP_NUM_THREADS=1, PyTorch set_num_threads(1) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1"
 OMP_NUM_THREADS=1 bench/out/bench_nn "$OUT" "$REPS" all | sed -n 's/^RESULT /RESULT1 /p' | tee -a "$LOG" | sed 's/^/  /'
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/peer_nn.py "$OUT" --threads 1 --reps "$REPS" \

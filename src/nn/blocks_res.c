@@ -15,7 +15,7 @@
 
 static size_t res_round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-/* per-channel statistics live on the stack of each thread (3 x 8 bytes x RES_MAX_C) */
+/* per-channel statistics live on the stack of each thread (6 x 4 bytes x RES_MAX_C) */
 #define RES_MAX_C 2048
 
 #ifdef _OPENMP
@@ -180,8 +180,9 @@ static void res_conv3_backward(float *din_p, float *dw, float *db, float *dwp, c
 
 /* GroupNorm (torch.nn.GroupNorm(G, C, eps, affine)) fused with the SiLU that follows it, one sequence b
  * per iteration:  n = (x - mean_g) rstd_g gamma + beta,  s = n sigmoid(n).
- * Statistics per (b, group) over T x C/G values, biased variance, two passes, sums in double (per channel
- * over t in order, then over the group's channels in order: deterministic). Source row (b,t) at
+ * Statistics per (b, group) over T x C/G values, biased variance, two passes; per-channel sums over t in
+ * float (vectorised across channels, t in order), then over the group's channels in double, in order
+ * (deterministic). Source row (b,t) at
  * src + (b*src_tp + src_off + t)*C; outputs at row b*(T+2) + 1 + t of the padded n_p, s_p. */
 static void res_gn_silu_forward(float *n_p, float *s_p, float *mean, float *rstd, const float *src, size_t src_tp,
                                 size_t src_off, const float *gw, const float *gb, size_t B, size_t T, size_t C,
@@ -190,10 +191,9 @@ static void res_gn_silu_forward(float *n_p, float *s_p, float *mean, float *rstd
     double cnt = (double)T * (double)Cg;
     RES_PARALLEL_FOR
     for (size_t b = 0; b < B; b++) {
-        double sc[RES_MAX_C];
-        float mg[RES_MAX_C], ag[RES_MAX_C];
+        float sc[RES_MAX_C], mg[RES_MAX_C], ag[RES_MAX_C];
         const float *xb = src + (b * src_tp + src_off) * C;
-        for (size_t c = 0; c < C; c++) sc[c] = 0.0;
+        for (size_t c = 0; c < C; c++) sc[c] = 0.0f;
         for (size_t t = 0; t < T; t++)
             for (size_t c = 0; c < C; c++) sc[c] += xb[t * C + c];
         for (size_t g = 0; g < G; g++) {
@@ -202,10 +202,10 @@ static void res_gn_silu_forward(float *n_p, float *s_p, float *mean, float *rstd
             mean[b * G + g] = (float)(sm / cnt);
             for (size_t c = g * Cg; c < (g + 1) * Cg; c++) mg[c] = mean[b * G + g];
         }
-        for (size_t c = 0; c < C; c++) sc[c] = 0.0;
+        for (size_t c = 0; c < C; c++) sc[c] = 0.0f;
         for (size_t t = 0; t < T; t++)
             for (size_t c = 0; c < C; c++) {
-                double d = (double)xb[t * C + c] - mg[c];
+                float d = xb[t * C + c] - mg[c];
                 sc[c] += d * d;
             }
         for (size_t g = 0; g < G; g++) {
@@ -239,11 +239,10 @@ static void res_gn_silu_backward(float *dx, size_t dst_tp, size_t dst_off, float
     double cnt = (double)T * (double)Cg;
     RES_PARALLEL_FOR
     for (size_t b = 0; b < B; b++) {
-        double pg[RES_MAX_C], pb[RES_MAX_C];
-        float mg[RES_MAX_C], rg[RES_MAX_C], m1[RES_MAX_C], m2[RES_MAX_C];
+        float pg[RES_MAX_C], pb[RES_MAX_C], mg[RES_MAX_C], rg[RES_MAX_C], m1[RES_MAX_C], m2[RES_MAX_C];
         const float *xb = src + (b * src_tp + src_off) * C;
         for (size_t c = 0; c < C; c++) {
-            pg[c] = pb[c] = 0.0;
+            pg[c] = pb[c] = 0.0f;
             mg[c] = mean[b * G + c / Cg];
             rg[c] = rstd[b * G + c / Cg];
         }
@@ -256,14 +255,14 @@ static void res_gn_silu_backward(float *dx, size_t dst_tp, size_t dst_off, float
                 float d = dsr[c] * sg * (1.0f + nr[c] * (1.0f - sg));
                 dr[c] = d;
                 pb[c] += d;
-                pg[c] += (double)d * ((xr[c] - mg[c]) * rg[c]);
+                pg[c] += d * ((xr[c] - mg[c]) * rg[c]);
             }
         }
         for (size_t g = 0; g < G; g++) {
             double s1 = 0.0, s2 = 0.0;
             for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
-                s1 += pb[c] * gw[c];
-                s2 += pg[c] * gw[c];
+                s1 += (double)pb[c] * gw[c];
+                s2 += (double)pg[c] * gw[c];
             }
             for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
                 m1[c] = (float)(s1 / cnt);
@@ -279,8 +278,8 @@ static void res_gn_silu_backward(float *dx, size_t dst_tp, size_t dst_off, float
             }
         }
         for (size_t c = 0; c < C; c++) {
-            part[b * 2 * C + c] = (float)pg[c];
-            part[b * 2 * C + C + c] = (float)pb[c];
+            part[b * 2 * C + c] = pg[c];
+            part[b * 2 * C + C + c] = pb[c];
         }
     }
     for (size_t b = 0; b < B; b++)
