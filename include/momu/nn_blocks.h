@@ -103,7 +103,9 @@ void   dit_stack_forward_infer(float *y, float *scratch, const float *x, const f
 /* ---------------------------------------------------------------- conv residual block (LDM ResnetBlock) -
  *   h = conv1(SiLU(norm1(x)));  h = conv2(SiLU(norm2(h)));  y = nin_shortcut(x) + h   (shortcut iff Ci != Co)
  * GroupNorm(G, eps 1e-6, affine): statistics over T and C/G channels per (batch, group). Conv1d k=3,
- * padding 1 (zeros), shortcut Conv1d k=1. Activations (B,T,C), weights (Co,Ci,k) as in torch. */
+ * padding 1 (zeros), shortcut Conv1d k=1. Activations (B,T,C), weights (Co,Ci,k) as in torch.
+ * Implementation (src/nn/blocks_res.c): GroupNorm+SiLU fused, the k=3 convolutions as three whole-batch
+ * sgemms on a zero-padded (B, T+2, C) layout (no im2col copy); the shortcut is nn_linear. */
 #define RES_GN_EPS 1e-6f
 
 typedef struct {
@@ -119,7 +121,7 @@ typedef struct {
     int    id[10];             /* ids in res_block_w order; -1 for an absent shortcut */
 } res_block;
 
-/* G must divide Ci and Co. */
+/* G must divide Ci and Co; Ci, Co <= 2048 (per-channel statistics live on the thread stack). */
 momu_status res_block_register(res_block *rb, tensor_table *tab, const char *prefix, size_t Ci, size_t Co,
                                size_t G, momu_err *e);
 void   res_block_bind(res_block_w *w, const res_block *rb, const tensor_table *tab, float *base);
