@@ -322,14 +322,19 @@ static float *dn_ws(denoiser_ws *w, size_t n, momu_err *e) {
     return w->buf;
 }
 
+/* Workspace floats of dn_infer for (B,T). */
+static size_t dn_infer_need(const denoiser *m, size_t B, size_t T) {
+    size_t C = m->cfg.latent_ch, D = m->cfg.width, F = m->cfg.freq_dim, N = B * T;
+    return r16(N * 2 * C) + 2 * r16(N * D) + r16(B * F) + 6 * r16(B * D) + 2 * r16(N) +
+           dit_stack_infer_scratch_size(&m->stack, B, T);
+}
+
 /* Infer with a per-sample null flag (drop may be NULL). Workspace layout after `off` floats. */
 static momu_status dn_infer(const denoiser *m, denoiser_ws *w, size_t off, float *eps, const float *x,
                             const float *cond, const uint8_t *drop, const float *t, size_t B, size_t T,
                             momu_err *e) {
     size_t C = m->cfg.latent_ch, D = m->cfg.width, F = m->cfg.freq_dim, N = B * T;
-    size_t need = off + r16(N * 2 * C) + 2 * r16(N * D) + r16(B * F) + 6 * r16(B * D) + 2 * r16(N) +
-                  dit_stack_infer_scratch_size(&m->stack, B, T);
-    float *base = dn_ws(w, need, e);
+    float *base = dn_ws(w, off + dn_infer_need(m, B, T), e);
     if (!base) return e && e->status ? e->status : MOMU_ERR_OOM;
     float *xin = base + off, *h = xin + r16(N * 2 * C), *ln = h + r16(N * D), *temb = ln + r16(N * D);
     float *t1 = temb + r16(B * F), *t1s = t1 + r16(B * D), *c = t1s + r16(B * D), *cs = c + r16(B * D),
@@ -362,7 +367,7 @@ momu_status denoiser_eps_cfg(const denoiser *m, denoiser_ws *w, float *eps, cons
     }
     /* batch 2B: [x | cond] for b < B, [x | null] for b >= B. Inputs and both outputs live in the workspace. */
     size_t off = 3 * r16(2 * n);
-    float *base = dn_ws(w, off, e);
+    float *base = dn_ws(w, off + dn_infer_need(m, 2 * B, T), e);   /* all at once: pointers stay valid */
     if (!base) return e && e->status ? e->status : MOMU_ERR_OOM;
     float *x2 = base, *c2 = x2 + r16(2 * n), *e2 = c2 + r16(2 * n);
     memcpy(x2, x, n * sizeof(float));
@@ -372,7 +377,6 @@ momu_status denoiser_eps_cfg(const denoiser *m, denoiser_ws *w, float *eps, cons
     for (size_t b = 0; b < 2 * B; b++) { tt[b] = t; drop[b] = (uint8_t)(b >= B); }
     momu_status st = dn_infer(m, w, off, e2, x2, c2, drop, tt, 2 * B, T, e);
     if (st) return st;
-    e2 = w->buf + 2 * r16(2 * n);   /* dn_infer may have moved the buffer */
     for (size_t i = 0; i < n; i++) eps[i] = e2[n + i] + guidance * (e2[i] - e2[n + i]);
     return MOMU_OK;
 }
