@@ -394,7 +394,7 @@ momu_status momu_vae_train_run(const momu_vae_train_opts *o, momu_vae_train_resu
             dmax = fmax(dmax, fabs(t.music.norm_std[k] - t.d.mel_std[k]));
         }
         if (dmax > 1e-4) momu_log("train vae: note: the music VAE's mel statistics differ from %s's by up to %.3g "
-                                  "(the music VAE was trained on other prepared data)", o->data_dir, dmax);
+                                  "(the music VAE was trained on other prepared data)\n", o->data_dir, dmax);
         if ((st = momu_bicor_ws_alloc(&t.ws, B * o->bicor.n_windows, t.C, e))) goto done;
     }
     /* buffers */
@@ -441,7 +441,7 @@ momu_status momu_vae_train_run(const momu_vae_train_opts *o, momu_vae_train_resu
             goto done;
         }
         momu_vae_sampler_seek(&t.smp, t.x.data_epoch, t.x.data_cursor);
-        momu_log("train vae: resumed %s at step %zu (epoch %llu, cursor %llu)", o->out_path, t.opt.step,
+        momu_log("train vae: resumed %s at step %zu (epoch %llu, cursor %llu)\n", o->out_path, t.opt.step,
                  (unsigned long long)t.x.data_epoch, (unsigned long long)t.x.data_cursor);
     } else {
         momu_rng_seed(&t.x.rng, seed);
@@ -455,7 +455,7 @@ momu_status momu_vae_train_run(const momu_vae_train_opts *o, momu_vae_train_resu
     momu_log("train vae: stage %s, %zu params, batch %zu, crop %zu motion frames (%.2f s, %zu latent frames), "
              "%zu train windows%s, lr %g, kl %g%s", motion ? "motion" : "music", momu_vae_n_params(&t.m), B, L,
              (double)L / MOMU_DWM_FPS, t.Tz, t.smp.n_pool, motion ? "" : " (incl. music-only)", o->lr, cfg.kl_weight,
-             motion ? (o->contrast > 0 ? ", contrast on" : ", contrast off") : "");
+             motion ? (o->contrast > 0 ? ", contrast on\n" : ", contrast off\n") : "\n");
 
     const double t0 = momu_time_s();
     double t_ckpt = t0;
@@ -465,7 +465,7 @@ momu_status momu_vae_train_run(const momu_vae_train_opts *o, momu_vae_train_resu
     while (t.opt.step < o->steps) {
         if (o->stop_after && done_here >= o->stop_after) break;
         if (o->time_limit_min > 0 && momu_time_s() - t0 >= o->time_limit_min * 60.0) {
-            momu_log("train vae: time limit of %g min reached", o->time_limit_min);
+            momu_log("train vae: time limit of %g min reached\n", o->time_limit_min);
             break;
         }
         momu_vae_sampler_next(&t.smp, &t.d, &t.x.rng, B, t.mel, t.mot, t.q);
@@ -479,17 +479,19 @@ momu_status momu_vae_train_run(const momu_vae_train_opts *o, momu_vae_train_resu
         r->last = parts;
         r->last_contrast = lc;
         double el = momu_time_s() - t0, sps = (double)done_here / (el > 1e-9 ? el : 1e-9);
-        momu_progress(&prog, t.opt.step, o->steps, "step %zu loss %.4f recon %.4f kl %.3f%s%.4f lr %.2e |g| %.2f %.2f steps/s",
-                      t.opt.step, parts.total, parts.recon, parts.kl, motion ? " contrast " : "", motion ? lc : 0.0,
-                      t.opt.last_lr, t.opt.last_grad_norm, sps);
+        char cs[48] = "";
+        if (motion) snprintf(cs, sizeof cs, " contrast %.4f", lc);
+        momu_progress(&prog, t.opt.step, o->steps, "step %zu loss %.4f recon %.4f kl %.3f%s lr %.2e |g| %.2f %.2f steps/s",
+                      t.opt.step, parts.total, parts.recon, parts.kl, cs, t.opt.last_lr, t.opt.last_grad_norm, sps);
         int want = (o->ckpt_every_steps && t.opt.step % o->ckpt_every_steps == 0) ||
                    (o->ckpt_every_min > 0 && momu_time_s() - t_ckpt >= o->ckpt_every_min * 60.0);
         if (want && t.opt.step < o->steps) {
             if ((st = validate(&t, r, e)) || (st = save_ckpt(&t, e))) goto done;
             t_ckpt = momu_time_s();
-            momu_log("train vae: step %zu checkpoint %s; val loss %.4f (recon %.4f kl %.3f%s%.4f)", t.opt.step,
-                     o->out_path, r->val_total, r->val_recon, r->val_kl, motion ? " contrast " : "",
-                     motion ? r->val_contrast : 0.0);
+            char vc[48] = "";
+            if (motion) snprintf(vc, sizeof vc, " contrast %.4f", r->val_contrast);
+            momu_log("train vae: step %zu checkpoint %s; val loss %.4f (recon %.4f kl %.3f%s)\n", t.opt.step,
+                     o->out_path, r->val_total, r->val_recon, r->val_kl, vc);
         }
     }
     momu_progress_end(&prog);
@@ -497,9 +499,10 @@ momu_status momu_vae_train_run(const momu_vae_train_opts *o, momu_vae_train_resu
     r->step = t.opt.step;
     r->wall_s = momu_time_s() - t0;
     r->steps_per_s = r->wall_s > 0 ? (double)(t.opt.step - step0) / r->wall_s : 0;
-    momu_log("train vae: step %zu, %.1f s, %.2f steps/s; saved %s (+ .state); val loss %.4f (recon %.4f kl %.3f%s%.4f)",
-             t.opt.step, r->wall_s, r->steps_per_s, o->out_path, r->val_total, r->val_recon, r->val_kl,
-             motion ? " contrast " : "", motion ? r->val_contrast : 0.0);
+    char vc[48] = "";
+    if (motion) snprintf(vc, sizeof vc, " contrast %.4f", r->val_contrast);
+    momu_log("train vae: step %zu, %.1f s, %.2f steps/s; saved %s (+ .state); val loss %.4f (recon %.4f kl %.3f%s)\n",
+             t.opt.step, r->wall_s, r->steps_per_s, o->out_path, r->val_total, r->val_recon, r->val_kl, vc);
 done:
     safetensors_meta_free(&old);
     trainer_free(&t);
