@@ -53,11 +53,14 @@ void momu_x0_to_eps(const momu_schedule *s, int t, const float *x, const float *
 void momu_q_sample(const momu_schedule *s, int t, const float *x0, const float *noise, float *out, size_t n);
 
 /* Timestep spacing for a K-step sampler: writes K strictly decreasing timesteps into ts.
- *   TRAILING (default): t_i = round(T − i·T/K) − 1       → 999, 959, …, 39 for K = 25 (starts at pure noise)
+ *   TRAILING:           t_i = round(T − i·T/K) − 1       → 999, 959, …, 39 for K = 25 (starts at pure noise)
  *   LINSPACE:           t_i = round(linspace(T−1, 0, K)) → 999, …, 0
  *   LEADING:            t_i = (K−1−i)·(T/K)              → 960, …, 0 (diffusers' "leading", offset 0)
+ *   LOGSNR (default):   λ_{t_i} uniform from λ_{T−1} to λ_0 (Lu et al. 2022 "logSNR" steps), rounded to the
+ *                       nearest integer t, then made strictly decreasing (the last steps become t = k−1 … 0)
  * K in [1, T]. K = T gives T−1 … 0 for every spacing. */
-typedef enum { MOMU_SPACING_TRAILING = 0, MOMU_SPACING_LINSPACE, MOMU_SPACING_LEADING } momu_spacing;
+typedef enum { MOMU_SPACING_TRAILING = 0, MOMU_SPACING_LINSPACE, MOMU_SPACING_LEADING, MOMU_SPACING_LOGSNR }
+    momu_spacing;
 momu_status momu_timesteps(const momu_schedule *s, int K, momu_spacing sp, int *ts, momu_err *e);
 
 /* ---------------------------------------------------------------- 2. samplers */
@@ -81,11 +84,12 @@ typedef struct {
      * so known elements come out exactly equal to known[i]. Both n long, or both NULL. */
     const float         *known;
     const unsigned char *known_mask;
+    int                  known_x0;   /* 1: instead, replace the known part of x̂0 at every step (see SAMPLING.md) */
     momu_step_fn progress;
     void        *progress_user;
 } momu_sample_opts;
 
-/* DPM-Solver++(2M), 25 steps, trailing spacing, η 0, β̃, no inpainting, no progress. */
+/* DPM-Solver++(2M), 25 steps, logSNR spacing, η 0, β̃, no inpainting, no progress. */
 void momu_sample_opts_default(momu_sample_opts *o);
 /* "ddpm" | "ddim" | "dpmpp" (also "dpmpp2m", "dpm++") ; "trailing" | "linspace" | "leading". */
 momu_status momu_sampler_parse(const char *name, momu_sampler_kind *k, momu_err *e);

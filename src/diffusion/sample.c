@@ -11,7 +11,7 @@ void momu_sample_opts_default(momu_sample_opts *o) {
     memset(o, 0, sizeof *o);
     o->kind = MOMU_SAMPLER_DPMPP_2M;
     o->steps = 25;
-    o->spacing = MOMU_SPACING_TRAILING;
+    o->spacing = MOMU_SPACING_LOGSNR;
     o->eta = 0.0f;
 }
 
@@ -39,7 +39,9 @@ momu_status momu_spacing_parse(const char *name, momu_spacing *sp, momu_err *e) 
     if (!strcmp(name, "trailing")) *sp = MOMU_SPACING_TRAILING;
     else if (!strcmp(name, "linspace")) *sp = MOMU_SPACING_LINSPACE;
     else if (!strcmp(name, "leading")) *sp = MOMU_SPACING_LEADING;
-    else return momu_fail(e, MOMU_ERR_ARG, "--spacing: '%s' is not one of trailing, linspace, leading", name);
+    else if (!strcmp(name, "logsnr")) *sp = MOMU_SPACING_LOGSNR;
+    else return momu_fail(e, MOMU_ERR_ARG, "--spacing: '%s' is not one of trailing, linspace, leading, logsnr",
+                          name);
     return MOMU_OK;
 }
 
@@ -92,6 +94,12 @@ momu_status momu_sample(const momu_schedule *s, const momu_sample_opts *o, momu_
             if (!isfinite(x0[j])) bad = 1;
         }
         if (bad) { st = momu_fail(e, MOMU_ERR_RANGE, "sample: non-finite prediction at t = %d", t); break; }
+        if (o->known && o->known_x0) /* x̂0 replacement: the known part of the prediction is the known value */
+            for (size_t j = 0; j < n; j++)
+                if (o->known_mask[j]) {
+                    x0[j] = o->known[j];
+                    eps[j] = (float)(((double)x[j] - a_t * (double)x0[j]) / s_t);
+                }
         if (o->kind == MOMU_SAMPLER_DDPM) {
             double a_ts = ab_t / ab_s, b_ts = 1.0 - a_ts;
             double c0 = a_s * b_ts / (1.0 - ab_t), cx = sqrt(a_ts) * (1.0 - ab_s) / (1.0 - ab_t);
@@ -125,7 +133,7 @@ momu_status momu_sample(const momu_schedule *s, const momu_sample_opts *o, momu_
                 memcpy(x0p, x0, n * sizeof(float));
             }
         }
-        impose_known(s, o, sn, x, z, n, rng);
+        if (!o->known_x0 || sn < 0) impose_known(s, o, sn, x, z, n, rng);
         if (o->progress && o->progress(o->progress_user, i + 1, K, t)) {
             st = momu_fail(e, MOMU_ERR_STATE, "sample: cancelled at step %d of %d", i + 1, K);
             break;

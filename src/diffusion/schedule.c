@@ -63,12 +63,27 @@ momu_status momu_timesteps(const momu_schedule *s, int K, momu_spacing sp, int *
             t = K == 1 ? T - 1 : (int)lround((double)(T - 1) * (double)(K - 1 - i) / (double)(K - 1));
             break;
         case MOMU_SPACING_LEADING: t = (K - 1 - i) * (T / K); break;
+        case MOMU_SPACING_LOGSNR: {
+            double l0 = momu_sched_lambda(s, T - 1), l1 = momu_sched_lambda(s, 0);
+            double target = K == 1 ? l0 : l0 + (l1 - l0) * (double)i / (double)(K - 1);
+            int lo = 0, hi = T - 1; /* λ decreases with t: first t with λ_t <= target */
+            while (lo < hi) {
+                int mid = (lo + hi) / 2;
+                if (momu_sched_lambda(s, mid) <= target) hi = mid; else lo = mid + 1;
+            }
+            t = lo;
+            if (t > 0 && fabs(momu_sched_lambda(s, t - 1) - target) < fabs(momu_sched_lambda(s, t) - target)) t--;
+            break;
+        }
         default: return momu_fail(e, MOMU_ERR_ARG, "timesteps: unknown spacing %d", (int)sp);
         }
         if (t < 0) t = 0;
         if (t > T - 1) t = T - 1;
         ts[i] = t;
     }
+    if (sp == MOMU_SPACING_LOGSNR) /* rounding collides near t = 0: push earlier steps up */
+        for (int i = K - 2; i >= 0; i--)
+            if (ts[i] <= ts[i + 1]) ts[i] = ts[i + 1] + 1;
     for (int i = 1; i < K; i++)
         if (ts[i] >= ts[i - 1])
             return momu_fail(e, MOMU_ERR_ARG, "timesteps: spacing gives a non-decreasing sequence at %d", i);
