@@ -133,6 +133,40 @@ TEST(dit_register_names_and_errors) {
     table_free(&tab);
 }
 
+/* DiT's initialize_weights: adaLN-Zero makes every gate 0, so a freshly initialised block is exactly the
+ * identity (y = x + 0 * ...), in the training and in the lean forward; xavier bounds respected. */
+TEST(dit_init_is_identity) {
+    size_t B = 2, T = 5, C = 16, H = 2, NC = B * T * C;
+    tensor_table tab;
+    table_init(&tab);
+    dit_block blk;
+    momu_err e = {0};
+    EXPECT(dit_block_register(&blk, &tab, "", C, H, 0, &e) == MOMU_OK, "%s", e.msg);
+    nn_params p;
+    EXPECT(nn_params_alloc(&p, &tab, 0, &e) == MOMU_OK, "%s", e.msg);
+    if (test_cur_fail) return;
+    dit_block_w w;
+    dit_block_bind(&w, &blk, &tab, p.params);
+    momu_rng rng;
+    momu_rng_seed(&rng, 3);
+    dit_block_init(&w, &blk, &rng);
+    float bound = sqrtf(6.0f / (float)(C + 4 * C)), mx = 0.0f;
+    for (size_t i = 0; i < 4 * C * C; i++) mx = fabsf(w.fc1_w[i]) > mx ? fabsf(w.fc1_w[i]) : mx;
+    EXPECT(mx <= bound && mx > 0.5f * bound, "fc1 xavier bound %g, max %g", bound, mx);
+    float *x = malloc(NC * sizeof(float)), *c = malloc(B * C * sizeof(float)), *y = malloc(NC * sizeof(float));
+    momu_rng_fill_normal(&rng, x, NC, 1.0f);
+    momu_rng_fill_normal(&rng, c, B * C, 1.0f);
+    float *act = calloc(dit_block_act_size(B, T, C, H), sizeof(float));
+    float *scr = calloc(dit_block_infer_scratch_size(B, T, C, H), sizeof(float));
+    dit_block_forward(y, act, x, c, &w, &blk, B, T);
+    EXPECT(!memcmp(x, y, NC * sizeof(float)), "initialised block is not the identity");
+    dit_block_forward_infer(y, scr, x, c, &w, &blk, B, T);
+    EXPECT(!memcmp(x, y, NC * sizeof(float)), "initialised block (lean) is not the identity");
+    free(x); free(c); free(y); free(act); free(scr);
+    nn_params_free(&p);
+    table_free(&tab);
+}
+
 /* ---- random block helpers --------------------------------------------------------------------------- */
 typedef struct {
     tensor_table tab;
@@ -440,6 +474,7 @@ int main(void) {
     RUN(dit_register_names_and_errors);
     RUN(dit_stack_matches_torch);
     RUN(dit_block_rope_matches_torch);
+    RUN(dit_init_is_identity);
     RUN(dit_block_finite_differences);
     RUN(dit_threads_deterministic_and_lean);
     RUN(res_register_names_and_errors);
