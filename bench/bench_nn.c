@@ -168,6 +168,22 @@ static void bench_dit(const char *outdir, int reps, int do_train) {
         dit_stack_forward_infer(y, iscr, x, c, &s, &tab, p.params, Bs, Ts);
         if (r >= 0) { t[r] = momu_time_s() - t0; tc[r] = cpu_s() - c0; }
     }
+    /* the alternative: the training forward (saves activations and the whole (B,H,T,T) attention) */
+    {
+        float *act2 = malloc(dit_stack_act_size(&s, Bs, Ts) * sizeof *act2), *y2 = malloc(NC * sizeof *y2);
+        double t2[64];
+        if (!act2 || !y2) { fprintf(stderr, "bench_nn: out of memory\n"); exit(1); }
+        for (int r = -2; r < reps; r++) {
+            double t0 = momu_time_s();
+            dit_stack_forward(y2, act2, x, c, &s, &tab, p.params, Bs, Ts);
+            if (r >= 0) t2[r] = momu_time_s() - t0;
+        }
+        double md = 0.0;
+        for (size_t i = 0; i < NC; i++) md = fmax(md, fabs((double)y2[i] - y[i]));
+        printf("dit-sample with the training forward instead: %.4f s (activations %.1f MB; max |diff| to lean %.2g)\n",
+               median(t2, reps), (double)dit_stack_act_size(&s, Bs, Ts) * 4e-6, md);
+        free(act2); free(y2);
+    }
     size_t sh3s[3] = {Bs, Ts, C}, sh2s[2] = {Bs, C};
     save_npy(outdir, "dit_sample_x", x, 3, sh3s);
     save_npy(outdir, "dit_sample_c", c, 2, sh2s);
