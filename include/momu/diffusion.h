@@ -84,6 +84,7 @@ typedef struct {
      * so known elements come out exactly equal to known[i]. Both n long, or both NULL. */
     const float         *known;
     const unsigned char *known_mask;
+    int                  resample;   /* with known: RePaint resampling, each step done this many times (<= 1: once) */
     int                  known_x0;   /* 1: instead, replace the known part of x̂0 at every step (see SAMPLING.md) */
     momu_step_fn progress;
     void        *progress_user;

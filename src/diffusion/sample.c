@@ -83,57 +83,68 @@ momu_status momu_sample(const momu_schedule *s, const momu_sample_opts *o, momu_
     double h_prev = 0.0;
     for (int i = 0; i < K; i++) {
         int t = ts[i], sn = i + 1 < K ? ts[i + 1] : -1;
-        int rc = f(user, x, t, eps, n);
-        if (rc) { st = momu_fail(e, MOMU_ERR_STATE, "sample: denoiser returned %d at t = %d (step %d of %d)",
-                                 rc, t, i + 1, K); break; }
-        double ab_t = s->abar[t], ab_s = sn < 0 ? 1.0 : s->abar[sn];
-        double a_t = sqrt(ab_t), s_t = sqrt(1.0 - ab_t), a_s = sqrt(ab_s), s_s = sqrt(1.0 - ab_s);
-        int bad = 0;
-        for (size_t j = 0; j < n; j++) {
-            x0[j] = (float)(((double)x[j] - s_t * (double)eps[j]) / a_t);
-            if (!isfinite(x0[j])) bad = 1;
-        }
-        if (bad) { st = momu_fail(e, MOMU_ERR_RANGE, "sample: non-finite prediction at t = %d", t); break; }
-        if (o->known && o->known_x0) /* x̂0 replacement: the known part of the prediction is the known value */
-            for (size_t j = 0; j < n; j++)
-                if (o->known_mask[j]) {
-                    x0[j] = o->known[j];
-                    eps[j] = (float)(((double)x[j] - a_t * (double)x0[j]) / s_t);
-                }
-        if (o->kind == MOMU_SAMPLER_DDPM) {
-            double a_ts = ab_t / ab_s, b_ts = 1.0 - a_ts;
-            double c0 = a_s * b_ts / (1.0 - ab_t), cx = sqrt(a_ts) * (1.0 - ab_s) / (1.0 - ab_t);
-            double var = sn < 0 ? 0.0 : (o->ddpm_var_beta ? b_ts : b_ts * (1.0 - ab_s) / (1.0 - ab_t));
-            double sd = sqrt(var);
-            if (sn >= 0) momu_rng_fill_normal(rng, z, n, 1.0f);
-            for (size_t j = 0; j < n; j++)
-                x[j] = (float)(c0 * (double)x0[j] + cx * (double)x[j] + (sn >= 0 ? sd * (double)z[j] : 0.0));
-        } else if (o->kind == MOMU_SAMPLER_DDIM) {
-            double sig = 0.0;
-            if (sn >= 0 && o->eta > 0.0f)
-                sig = (double)o->eta * sqrt((1.0 - ab_s) / (1.0 - ab_t)) * sqrt(1.0 - ab_t / ab_s);
-            double ce = sqrt(fmax(0.0, 1.0 - ab_s - sig * sig));
-            if (sig > 0.0) momu_rng_fill_normal(rng, z, n, 1.0f);
-            for (size_t j = 0; j < n; j++)
-                x[j] = (float)(a_s * (double)x0[j] + ce * (double)eps[j] + (sig > 0.0 ? sig * (double)z[j] : 0.0));
-        } else { /* DPM-Solver++(2M), Lu et al. 2022 Alg. 2, on λ_t = log(α_t/σ_t) */
-            if (sn < 0) {
-                memcpy(x, x0, n * sizeof(float));   /* last step to σ = 0: x = D (first order) */
-            } else {
-                double h = momu_sched_lambda(s, sn) - momu_sched_lambda(s, t);
-                double cx = s_s / s_t, cd = -a_s * expm1(-h);
-                if (i == 0) {
-                    for (size_t j = 0; j < n; j++) x[j] = (float)(cx * (double)x[j] + cd * (double)x0[j]);
+        int U = (o->known && o->resample > 1 && sn >= 0) ? o->resample : 1;
+        for (int u = 0; u < U && !st; u++) {
+            int rc = f(user, x, t, eps, n);
+            if (rc) { st = momu_fail(e, MOMU_ERR_STATE, "sample: denoiser returned %d at t = %d (step %d of %d)",
+                                     rc, t, i + 1, K); break; }
+            double ab_t = s->abar[t], ab_s = sn < 0 ? 1.0 : s->abar[sn];
+            double a_t = sqrt(ab_t), s_t = sqrt(1.0 - ab_t), a_s = sqrt(ab_s), s_s = sqrt(1.0 - ab_s);
+            int bad = 0;
+            for (size_t j = 0; j < n; j++) {
+                x0[j] = (float)(((double)x[j] - s_t * (double)eps[j]) / a_t);
+                if (!isfinite(x0[j])) bad = 1;
+            }
+            if (bad) { st = momu_fail(e, MOMU_ERR_RANGE, "sample: non-finite prediction at t = %d", t); break; }
+            if (o->known && o->known_x0) /* x̂0 replacement: the known part of the prediction is the known value */
+                for (size_t j = 0; j < n; j++)
+                    if (o->known_mask[j]) {
+                        x0[j] = o->known[j];
+                        eps[j] = (float)(((double)x[j] - a_t * (double)x0[j]) / s_t);
+                    }
+            if (o->kind == MOMU_SAMPLER_DDPM) {
+                double a_ts = ab_t / ab_s, b_ts = 1.0 - a_ts;
+                double c0 = a_s * b_ts / (1.0 - ab_t), cx = sqrt(a_ts) * (1.0 - ab_s) / (1.0 - ab_t);
+                double var = sn < 0 ? 0.0 : (o->ddpm_var_beta ? b_ts : b_ts * (1.0 - ab_s) / (1.0 - ab_t));
+                double sd = sqrt(var);
+                if (sn >= 0) momu_rng_fill_normal(rng, z, n, 1.0f);
+                for (size_t j = 0; j < n; j++)
+                    x[j] = (float)(c0 * (double)x0[j] + cx * (double)x[j] + (sn >= 0 ? sd * (double)z[j] : 0.0));
+            } else if (o->kind == MOMU_SAMPLER_DDIM) {
+                double sig = 0.0;
+                if (sn >= 0 && o->eta > 0.0f)
+                    sig = (double)o->eta * sqrt((1.0 - ab_s) / (1.0 - ab_t)) * sqrt(1.0 - ab_t / ab_s);
+                double ce = sqrt(fmax(0.0, 1.0 - ab_s - sig * sig));
+                if (sig > 0.0) momu_rng_fill_normal(rng, z, n, 1.0f);
+                for (size_t j = 0; j < n; j++)
+                    x[j] = (float)(a_s * (double)x0[j] + ce * (double)eps[j] + (sig > 0.0 ? sig * (double)z[j] : 0.0));
+            } else { /* DPM-Solver++(2M), Lu et al. 2022 Alg. 2, on λ_t = log(α_t/σ_t) */
+                if (sn < 0) {
+                    memcpy(x, x0, n * sizeof(float));   /* last step to σ = 0: x = D (first order) */
                 } else {
-                    double r = h_prev / h, w1 = 1.0 + 1.0 / (2.0 * r), w0 = 1.0 / (2.0 * r);
-                    for (size_t j = 0; j < n; j++)
-                        x[j] = (float)(cx * (double)x[j] + cd * (w1 * (double)x0[j] - w0 * (double)x0p[j]));
+                    double h = momu_sched_lambda(s, sn) - momu_sched_lambda(s, t);
+                    double cx = s_s / s_t, cd = -a_s * expm1(-h);
+                    if (i == 0) {
+                        for (size_t j = 0; j < n; j++) x[j] = (float)(cx * (double)x[j] + cd * (double)x0[j]);
+                    } else {
+                        double r = h_prev / h, w1 = 1.0 + 1.0 / (2.0 * r), w0 = 1.0 / (2.0 * r);
+                        for (size_t j = 0; j < n; j++)
+                            x[j] = (float)(cx * (double)x[j] + cd * (w1 * (double)x0[j] - w0 * (double)x0p[j]));
+                    }
+                    if (u + 1 == U) {
+                        h_prev = h;
+                        memcpy(x0p, x0, n * sizeof(float));
+                    }
                 }
-                h_prev = h;
-                memcpy(x0p, x0, n * sizeof(float));
+            }
+            if (!o->known_x0 || sn < 0) impose_known(s, o, sn, x, z, n, rng);
+            if (u + 1 < U) { /* RePaint resampling: forward-noise x_s back to x_t and redo the step */
+                double q = ab_t / ab_s, cq = sqrt(q), cz = sqrt(1.0 - q);
+                momu_rng_fill_normal(rng, z, n, 1.0f);
+                for (size_t j = 0; j < n; j++) x[j] = (float)(cq * (double)x[j] + cz * (double)z[j]);
             }
         }
-        if (!o->known_x0 || sn < 0) impose_known(s, o, sn, x, z, n, rng);
+        if (st) break;
         if (o->progress && o->progress(o->progress_user, i + 1, K, t)) {
             st = momu_fail(e, MOMU_ERR_STATE, "sample: cancelled at step %d of %d", i + 1, K);
             break;
