@@ -9,6 +9,7 @@
 #endif
 
 #include "momu/denoiser.h"
+#include "momu/diffusion.h"
 #include "momu/safetensors.h"
 #include "test.h"
 
@@ -244,8 +245,35 @@ TEST(cfg_null_path) {
     EXPECT(memcmp(eg, eu, n * sizeof(float)) == 0, "callback unconditional");
     EXPECT(denoiser_eps_fn(&ctx, x, 321, eg, n - 1) == 1 && ctx.err.status == MOMU_ERR_ARG, "wrong n accepted");
     denoiser_ws_free(&ctx.ws);
+    /* diffusion.h's momu_cond_model / momu_cfg over the adapters (B = 1), fn2 batched and fn alone */
+    memcpy(cond, x + 36, 36 * sizeof(float));   /* a non-null condition again */
+    denoiser_cond_ctx cc = {.m = &m};
+    for (int use2 = 0; use2 < 2; use2++) {
+        momu_cond_model cm = {denoiser_cond_eps, use2 ? denoiser_cond_eps2 : NULL, &cc};
+        momu_cfg g;
+        EXPECT(momu_cfg_init(&g, &cm, cond, s, 36, &e) == MOMU_OK, "%s", e.msg);
+        EXPECT(momu_cfg_eps(&g, x, 321, eg, 36) == 0, "cfg callback: %s", cc.err.msg);
+        EXPECT(denoiser_eps_cfg(&m, &ws, ref, x, cond, 321, s, 1, T, &e) == MOMU_OK, "%s", e.msg);
+        EXPECT(test_close("momu_cfg over adapter", eg, ref, 36, 1e-5, 1e-4), "fn2=%d", use2);
+        momu_cfg_free(&g);
+    }
+    EXPECT(denoiser_cond_eps(&cc, x, 3, NULL, eg, 35) == 1, "n not a multiple of C accepted");
+    denoiser_ws_free(&cc.ws);
     denoiser_ws_free(&ws);
     denoiser_free(&m);
+}
+
+TEST(schedule_matches_samplers) {
+    double ab[DENOISER_T];
+    denoiser_schedule_alpha_bar(ab);
+    double a = sqrt(DENOISER_BETA_START), b = sqrt(DENOISER_BETA_END), prod = 1.0, worst = 0;
+    for (size_t i = 0; i < DENOISER_T; i++) {   /* the LDM formula, written out independently */
+        double sb = a + (b - a) * (double)i / (double)(DENOISER_T - 1);
+        prod *= 1.0 - sb * sb;
+        worst = fmax(worst, fabs(prod - ab[i]));
+    }
+    EXPECT(worst < 1e-12, "alpha_bar differs by %g", worst);
+    EXPECT(fabs(ab[DENOISER_T - 1] - 0.0047) < 2e-4, "alpha_bar[999] = %g", ab[DENOISER_T - 1]);
 }
 
 /* Synthetic paired latents: target = 0.5 * shifted cond + noise. */
@@ -407,6 +435,7 @@ int main(void) {
     RUN(finite_differences);
     RUN(any_length_and_init);
     RUN(cfg_null_path);
+    RUN(schedule_matches_samplers);
     RUN(resume_bit_exact);
     RUN(training_reduces_loss);
 #ifdef _OPENMP

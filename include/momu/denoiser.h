@@ -147,6 +147,19 @@ typedef struct {
 } denoiser_eps_ctx;
 int denoiser_eps_fn(void *user, const float *x, int t, float *eps, size_t n);
 
+/* Adapter for diffusion.h's momu_cond_model {fn, fn2, user}: one sample (B = 1, T = n / C), cond NULL = the
+ * null condition. fn2 evaluates conditional and unconditional in ONE batch-2 call.
+ *   denoiser_cond_ctx ctx = {.m = &model};
+ *   momu_cond_model cm = {denoiser_cond_eps, denoiser_cond_eps2, &ctx};   ...  denoiser_ws_free(&ctx.ws); */
+typedef struct {
+    const denoiser *m;
+    denoiser_ws     ws;
+    momu_err        err;
+} denoiser_cond_ctx;
+int denoiser_cond_eps(void *user, const float *x, int t, const float *cond, float *eps, size_t n);
+int denoiser_cond_eps2(void *user, const float *x, int t, const float *cond, float *eps_cond, float *eps_uncond,
+                       size_t n);
+
 /* Latent scale: y = x * factor (in place allowed). */
 void denoiser_scale_target(const denoiser *m, float *y, const float *x, size_t n);     /* * scale_factor */
 void denoiser_unscale_target(const denoiser *m, float *y, const float *x, size_t n);   /* / scale_factor */
@@ -155,7 +168,8 @@ void denoiser_scale_cond(const denoiser *m, float *y, const float *x, size_t n);
 float denoiser_measure_scale(const float *x, size_t n);
 
 /* ---- noise schedule (LDM "linear": sqrt(beta) linear from sqrt(0.00085) to sqrt(0.012), T = 1000) -------
- * A private copy until the samplers' schedule is shared; alpha_bar[t] = prod_{s<=t} (1 - beta_s). */
+ * alpha_bar[t] = prod_{s<=t} (1 - beta_s), taken from diffusion.h's momu_schedule_default (the samplers'
+ * schedule, so training and sampling cannot drift apart). */
 #define DENOISER_T 1000
 #define DENOISER_BETA_START 0.00085
 #define DENOISER_BETA_END   0.012

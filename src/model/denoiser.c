@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "momu/diffusion.h"
 #include "momu/json.h"
 #include "momu/nn_layers.h"
 
@@ -354,30 +355,41 @@ momu_status denoiser_forward_infer(const denoiser *m, denoiser_ws *w, float *eps
     return dn_infer(m, w, 0, eps, x, cond, NULL, t, B, T, e);
 }
 
-momu_status denoiser_eps_cfg(const denoiser *m, denoiser_ws *w, float *eps, const float *x, const float *cond,
-                             float t, float guidance, size_t B, size_t T, momu_err *e) {
-    if (B < 1 || T < 1) return momu_fail(e, MOMU_ERR_ARG, "denoiser: empty batch %zu x %zu", B, T);
+/* One batch-2B evaluation: samples [0,B) conditioned, [B,2B) null. *ec, *eu point into the workspace. */
+static momu_status dn_cfg_pair(const denoiser *m, denoiser_ws *w, const float **ec, const float **eu,
+                               const float *x, const float *cond, float t, size_t B, size_t T, momu_err *e) {
     if (B > 512) return momu_fail(e, MOMU_ERR_ARG, "denoiser: CFG batch %zu above 512", B);
-    size_t C = m->cfg.latent_ch, n = B * T * C;
-    float tt[1024];
-    uint8_t drop[1024];
-    if (!cond) {
-        for (size_t b = 0; b < B; b++) tt[b] = t;
-        return dn_infer(m, w, 0, eps, x, NULL, NULL, tt, B, T, e);
-    }
-    /* batch 2B: [x | cond] for b < B, [x | null] for b >= B. Inputs and both outputs live in the workspace. */
-    size_t off = 3 * r16(2 * n);
+    size_t n = B * T * m->cfg.latent_ch, off = 3 * r16(2 * n);
     float *base = dn_ws(w, off + dn_infer_need(m, 2 * B, T), e);   /* all at once: pointers stay valid */
     if (!base) return e && e->status ? e->status : MOMU_ERR_OOM;
     float *x2 = base, *c2 = x2 + r16(2 * n), *e2 = c2 + r16(2 * n);
+    float tt[1024];
+    uint8_t drop[1024];
     memcpy(x2, x, n * sizeof(float));
     memcpy(x2 + n, x, n * sizeof(float));
     memcpy(c2, cond, n * sizeof(float));
     memcpy(c2 + n, cond, n * sizeof(float));   /* ignored: those samples take the null */
     for (size_t b = 0; b < 2 * B; b++) { tt[b] = t; drop[b] = (uint8_t)(b >= B); }
     momu_status st = dn_infer(m, w, off, e2, x2, c2, drop, tt, 2 * B, T, e);
+    *ec = e2;
+    *eu = e2 + n;
+    return st;
+}
+
+momu_status denoiser_eps_cfg(const denoiser *m, denoiser_ws *w, float *eps, const float *x, const float *cond,
+                             float t, float guidance, size_t B, size_t T, momu_err *e) {
+    if (B < 1 || T < 1) return momu_fail(e, MOMU_ERR_ARG, "denoiser: empty batch %zu x %zu", B, T);
+    if (B > 512) return momu_fail(e, MOMU_ERR_ARG, "denoiser: CFG batch %zu above 512", B);
+    size_t n = B * T * m->cfg.latent_ch;
+    if (!cond) {
+        float tt[512];
+        for (size_t b = 0; b < B; b++) tt[b] = t;
+        return dn_infer(m, w, 0, eps, x, NULL, NULL, tt, B, T, e);
+    }
+    const float *ec = NULL, *eu = NULL;
+    momu_status st = dn_cfg_pair(m, w, &ec, &eu, x, cond, t, B, T, e);
     if (st) return st;
-    for (size_t i = 0; i < n; i++) eps[i] = e2[n + i] + guidance * (e2[i] - e2[n + i]);
+    for (size_t i = 0; i < n; i++) eps[i] = eu[i] + guidance * (ec[i] - eu[i]);
     return MOMU_OK;
 }
 
@@ -391,6 +403,41 @@ int denoiser_eps_fn(void *user, const float *x, int t, float *eps, size_t n) {
     }
     return denoiser_eps_cfg(ctx->m, &ctx->ws, eps, x, ctx->cond, (float)t, ctx->guidance, ctx->B, ctx->T,
                             &ctx->err) != MOMU_OK;
+}
+
+static int dn_cond_check(denoiser_cond_ctx *ctx, size_t n) {
+    momu_err_clear(&ctx->err);
+    size_t C = ctx->m ? ctx->m->cfg.latent_ch : 0;
+    if (!C || n == 0 || n % C) {
+        momu_fail(&ctx->err, MOMU_ERR_ARG, "denoiser callback: %zu values, not a multiple of %zu channels", n, C);
+        return 1;
+    }
+    return 0;
+}
+
+int denoiser_cond_eps(void *user, const float *x, int t, const float *cond, float *eps, size_t n) {
+    denoiser_cond_ctx *ctx = user;
+    if (dn_cond_check(ctx, n)) return 1;
+    float tt = (float)t;
+    return denoiser_forward_infer(ctx->m, &ctx->ws, eps, x, cond, &tt, 1, n / ctx->m->cfg.latent_ch, &ctx->err) !=
+           MOMU_OK;
+}
+
+int denoiser_cond_eps2(void *user, const float *x, int t, const float *cond, float *eps_cond, float *eps_uncond,
+                       size_t n) {
+    denoiser_cond_ctx *ctx = user;
+    if (dn_cond_check(ctx, n)) return 1;
+    if (!cond) {   /* both are the unconditional prediction */
+        if (denoiser_cond_eps(user, x, t, NULL, eps_uncond, n)) return 1;
+        memcpy(eps_cond, eps_uncond, n * sizeof(float));
+        return 0;
+    }
+    const float *ec = NULL, *eu = NULL;
+    if (dn_cfg_pair(ctx->m, &ctx->ws, &ec, &eu, x, cond, (float)t, 1, n / ctx->m->cfg.latent_ch, &ctx->err))
+        return 1;
+    memcpy(eps_cond, ec, n * sizeof(float));
+    memcpy(eps_uncond, eu, n * sizeof(float));
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
@@ -418,10 +465,7 @@ float denoiser_measure_scale(const float *x, size_t n) {
 }
 
 void denoiser_schedule_alpha_bar(double *ab) {
-    double a = sqrt(DENOISER_BETA_START), b = sqrt(DENOISER_BETA_END), prod = 1.0;
-    for (size_t i = 0; i < DENOISER_T; i++) {
-        double sb = a + (b - a) * (double)i / (double)(DENOISER_T - 1);
-        prod *= 1.0 - sb * sb;
-        ab[i] = prod;
-    }
+    static momu_schedule s;   /* large; filled identically by every caller */
+    momu_schedule_default(&s);
+    memcpy(ab, s.abar, DENOISER_T * sizeof(double));
 }
