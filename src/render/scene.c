@@ -420,7 +420,8 @@ momu_status momu_render_scene_frame(const momu_render_scene *s, size_t k, momu_i
         double a = beat_age(lists[b], counts[b], t);
         if (a < 0.0 || a >= BEAT_LEN_S) continue;
         double u = a / BEAT_LEN_S;
-        draw_floor_ring(im, &cam, root[0], fy, root[2], s->fig_h * scale[b] * (0.2 + 0.3 * u), 2.2 * px * (1.0 - 0.5 * u),
+        draw_floor_ring(im, &cam, root[0], fy, root[2], s->fig_h * scale[b] * (0.2 + 0.3 * u),
+                        fmax(2.2 * px * (1.0 - 0.5 * u), 1.0),
                         cols[b], 0.9 * (1.0 - u));
     }
 
@@ -428,7 +429,7 @@ momu_status momu_render_scene_frame(const momu_render_scene *s, size_t k, momu_i
     bone_2d *bs = malloc((s->n_bones ? s->n_bones : 1) * sizeof *bs);
     if (!bs) return momu_fail(e, MOMU_ERR_OOM, "render: out of memory");
     size_t nb = 0;
-    double dmin = HUGE_VAL, dmax = -HUGE_VAL;
+    double dmin = HUGE_VAL;
     for (size_t i = 0; i < s->n_bones; i++) {
         const scene_bone *sb = &s->bones[i];
         double a[3], b[3], da, db;
@@ -441,14 +442,13 @@ momu_status momu_render_scene_frame(const momu_render_scene *s, size_t k, momu_i
         o->hw = fmin(fmax(focal * 0.013 * s->fig_h / o->depth, 1.0), 0.03 * (double)s->height);
         o->side = sb->side;
         dmin = fmin(dmin, o->depth);
-        dmax = fmax(dmax, o->depth);
         nb++;
     }
     qsort(bs, nb, sizeof *bs, cmp_depth_desc);
     for (size_t i = 0; i < nb; i++) {
         const uint8_t *base = bs[i].side == SIDE_LEFT ? MOMU_RENDER_COL_LEFT
                               : bs[i].side == SIDE_RIGHT ? MOMU_RENDER_COL_RIGHT : MOMU_RENDER_COL_CENTRE;
-        double shade = dmax > dmin ? 1.0 - 0.3 * (bs[i].depth - dmin) / (dmax - dmin) : 1.0;
+        double shade = 1.0 - 0.3 * fmin((bs[i].depth - dmin) / (0.5 * s->fig_h), 1.0);   /* far limbs darker */
         uint8_t col[3];
         for (int c = 0; c < 3; c++) col[c] = (uint8_t)lround(base[c] * shade);
         momu_draw_line(im, bs[i].x0, bs[i].y0, bs[i].x1, bs[i].y1, bs[i].hw, col, 1.0);
