@@ -218,6 +218,40 @@ momu_status denoiser_trainer_save(denoiser_trainer *tr, const char *weights_path
 momu_status denoiser_trainer_resume(denoiser_trainer *tr, const char *weights_path, const char *state_path,
                                     momu_err *e);
 
+/* ---- `momu train diffusion`: the whole run (src/model/denoiser_run.c) ------------------------------------
+ * 1. loads both VAE checkpoints (vae_train.h, their EMA weights) and checks their kinds, latent channels and
+ *    latent clocks; 2. loads the prepared windows (momu_vae_data_load, with motion), re-normalises them with
+ *    each VAE's own stored statistics, and encodes every train and val window ONCE to posterior MEANS
+ *    (deterministic; no sampling); 3. measures scale = 1/std over the train latents of each modality (or
+ *    takes them from the checkpoint on --resume); 4. trains (denoiser_trainer_step) with a progress line;
+ *    5. every ckpt_every_min minutes, at the time limit and at the end: validation loss (live and EMA
+ *    weights) and a checkpoint OUT (denoiser_save: weights + EMA + metadata, incl. the VAE paths and
+ *    fingerprints) + OUT.state (trainstate, for a bit-exact --resume). A resume refuses VAEs whose
+ *    fingerprint differs from the one stored (the latents would differ). */
+typedef struct {
+    denoiser_task         task;
+    const char           *music_vae_path, *motion_vae_path, *data_dir, *out_path;
+    int                   resume;
+    size_t                steps;          /* total optimizer steps (default 20000) */
+    size_t                stop_after;     /* stop after this many steps in this run (0: run to steps) */
+    denoiser_config       model;          /* ignored on resume (the checkpoint's) */
+    denoiser_train_config train;
+    uint64_t              seed;           /* weights and the training RNG (default 1) */
+    double                ckpt_every_min; /* default 10 */
+    double                time_limit_min; /* 0: none */
+    size_t                val_max;        /* at most this many validation windows (0: all; default 256) */
+    const char           *cmdline;        /* stored in the metadata (may be NULL) */
+} denoiser_train_opts;
+
+typedef struct {
+    size_t step, n_train, n_val, T;
+    double wall_s, encode_s, steps_per_s;
+    float  last_loss, val_loss, val_loss_ema, scale_factor, cond_scale_factor;
+} denoiser_train_result;
+
+void        denoiser_train_opts_default(denoiser_train_opts *o);
+momu_status denoiser_train_run(const denoiser_train_opts *o, denoiser_train_result *r, momu_err *e);
+
 #ifdef __cplusplus
 }
 #endif

@@ -98,7 +98,12 @@ momu_status denoiser_load(denoiser *m, const char *path, denoiser_task want_task
         st = momu_fail(e, MOMU_ERR_FORMAT, "%s: metadata 'momu.config' missing", path);
     if (!st) {
         st = denoiser_config_from_json(&cfg, cj, e);
-        if (st) momu_fail(e, st, "%s: %s", path, e ? e->msg : "bad config");
+        if (st && e) {
+            char msg[sizeof e->msg];
+            snprintf(msg, sizeof msg, "%s", e->msg);
+            momu_err_clear(e);
+            momu_fail(e, st, "%s: %s", path, msg);
+        }
     }
     if (!st) st = denoiser_init(m, &cfg, task, alloc_flags, e);
     if (!st) st = dn_meta_float(&sf, "momu.scale_factor", &m->scale_factor, e);
