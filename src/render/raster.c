@@ -70,11 +70,21 @@ void momu_draw_line(momu_image *im, double x0, double y0, double x1, double y1, 
     size_t ix0, ix1, iy0, iy1;
     if (!pixel_range(fmin(x0, x1) - r, fmax(x0, x1) + r, im->width, &ix0, &ix1)) return;
     if (!pixel_range(fmin(y0, y1) - r, fmax(y0, y1) + r, im->height, &iy0, &iy1)) return;
-    double dx = x1 - x0, dy = y1 - y0, len2 = dx * dx + dy * dy;
+    double dx = x1 - x0, dy = y1 - y0, len2 = dx * dx + dy * dy, len = sqrt(len2);
     for (size_t y = iy0; y < iy1; y++) {
         double py = (double)y + 0.5 - y0;
         uint8_t *row = im->rgb + y * im->width * 3;
-        for (size_t x = ix0; x < ix1; x++) {
+        size_t xa = ix0, xb = ix1;
+        if (fabs(dy) > 1e-6 * len) {
+            /* pixels within r of the segment are within r of its line: |dx py - dy px| <= r len, an interval in
+             * px = x + 0.5 - x0 (a superset of the capsule's row, so nothing is lost) */
+            double u0 = (dx * py - r * len) / dy, u1 = (dx * py + r * len) / dy;
+            double lo = x0 + fmin(u0, u1) - 0.5, hi = x0 + fmax(u0, u1) - 0.5;
+            if (hi < (double)ix0 || lo >= (double)ix1) continue;
+            if (lo > (double)xa) xa = (size_t)floor(lo);
+            if (hi + 1.0 < (double)xb) xb = (size_t)ceil(hi) + 1;
+        }
+        for (size_t x = xa; x < xb; x++) {
             double px = (double)x + 0.5 - x0;
             double t = len2 > 0.0 ? (px * dx + py * dy) / len2 : 0.0;
             t = clamp01(t);
@@ -98,24 +108,37 @@ void momu_draw_polyline(momu_image *im, const double *xy, size_t n, int closed, 
     size_t ix0, ix1, iy0, iy1;
     if (!pixel_range(lo_x - r, hi_x + r, im->width, &ix0, &ix1)) return;
     if (!pixel_range(lo_y - r, hi_y + r, im->height, &iy0, &iy1)) return;
-    size_t n_seg = closed ? n : (n > 1 ? n - 1 : 1);
-    for (size_t y = iy0; y < iy1; y++) {
-        double py = (double)y + 0.5;
-        uint8_t *row = im->rgb + y * im->width * 3;
-        for (size_t x = ix0; x < ix1; x++) {
-            double px = (double)x + 0.5, d2 = HUGE_VAL;
-            for (size_t i = 0; i < n_seg; i++) {
-                size_t i1 = n > 1 ? (i + 1) % n : i;
-                double x0 = xy[2 * i], y0 = xy[2 * i + 1], dx = xy[2 * i1] - x0, dy = xy[2 * i1 + 1] - y0;
-                double len2 = dx * dx + dy * dy;
-                double t = len2 > 0.0 ? clamp01(((px - x0) * dx + (py - y0) * dy) / len2) : 0.0;
-                double ex = px - x0 - t * dx, ey = py - y0 - t * dy;
-                d2 = fmin(d2, ex * ex + ey * ey);
+    size_t n_seg = closed ? n : (n > 1 ? n - 1 : 1), bw = ix1 - ix0, bh = iy1 - iy0;
+    /* coverage of the nearest segment = max over segments of each one's coverage; each segment visits only its
+     * own bounding box, then every pixel is blended once */
+    float *cov = calloc(bw * bh, sizeof(float));
+    if (!cov) return;   /* drawing is best effort: nothing drawn when out of memory */
+    for (size_t i = 0; i < n_seg; i++) {
+        size_t i1 = n > 1 ? (i + 1) % n : i;
+        double x0 = xy[2 * i], y0 = xy[2 * i + 1], dx = xy[2 * i1] - x0, dy = xy[2 * i1 + 1] - y0;
+        double len2 = dx * dx + dy * dy;
+        size_t sx0, sx1, sy0, sy1;
+        if (!pixel_range(fmin(x0, x0 + dx) - r, fmax(x0, x0 + dx) + r, im->width, &sx0, &sx1)) continue;
+        if (!pixel_range(fmin(y0, y0 + dy) - r, fmax(y0, y0 + dy) + r, im->height, &sy0, &sy1)) continue;
+        for (size_t y = sy0; y < sy1; y++) {
+            double py = (double)y + 0.5 - y0;
+            float *crow = cov + (y - iy0) * bw;
+            for (size_t x = sx0; x < sx1; x++) {
+                double px = (double)x + 0.5 - x0;
+                double t = len2 > 0.0 ? clamp01((px * dx + py * dy) / len2) : 0.0;
+                double ex = px - t * dx, ey = py - t * dy;
+                float c = (float)clamp01(r - sqrt(ex * ex + ey * ey));
+                if (c > crow[x - ix0]) crow[x - ix0] = c;
             }
-            double cov = clamp01(r - sqrt(d2));
-            if (cov > 0.0) blend(row + 3 * x, rgb, alpha * cov);
         }
     }
+    for (size_t y = iy0; y < iy1; y++) {
+        uint8_t *row = im->rgb + y * im->width * 3;
+        const float *crow = cov + (y - iy0) * bw;
+        for (size_t x = ix0; x < ix1; x++)
+            if (crow[x - ix0] > 0.0f) blend(row + 3 * x, rgb, alpha * crow[x - ix0]);
+    }
+    free(cov);
 }
 
 void momu_draw_disc(momu_image *im, double cx, double cy, double radius, const uint8_t rgb[3], double alpha) {

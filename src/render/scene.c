@@ -106,7 +106,8 @@ static momu_status scene_bones(momu_render_scene *s, momu_err *e) {
         s->bones = momu_malloc_array(nb, sizeof *s->bones, e);
         if (!s->bones) return MOMU_ERR_OOM;
         for (size_t i = 0; i < nb; i++) {
-            int side = b[i].b0 == b[i].b1 ? name_side(sk->names[b[i].b0]) : SIDE_CENTRE;
+            int s0 = name_side(sk->names[b[i].b0]), s1 = name_side(sk->names[b[i].b1]);
+            int side = s0 == s1 ? s0 : SIDE_CENTRE;   /* the far end's side (spine, neck: centre) */
             if (!strcmp(b[i].name, "head")) continue;   /* drawn as the head circle */
             s->bones[s->n_bones++] = (scene_bone){b[i].a0, b[i].a1, b[i].b0, b[i].b1, side};
         }
