@@ -5,8 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include "momu/audio.h"
+#include "momu/denoiser.h"
 #include "momu/diffusion.h"
+#include "momu/motion.h"
+#include "momu/nn_params.h"
 #include "momu/rng.h"
+#include "momu/safetensors.h"
+#include "momu/vae.h"
 #include "test.h"
 
 static momu_schedule SCHED;
@@ -604,6 +612,148 @@ TEST(prefix_continuation) {
     free(mask);
 }
 
+/* ------------------------------------------------------------------ momu generate, end to end */
+
+/* A tiny random-weight VAE checkpoint in the format of momu_vae_ckpt_load (vae.* + norm.* + metadata). */
+static int write_tiny_vae(const char *path, momu_vae_kind kind, momu_rng *r) {
+    momu_vae_config c;
+    momu_vae_config_default(&c, kind);
+    c.z_channels = 4;
+    c.groups = 4;
+    for (size_t i = 0; i < c.n_levels; i++) c.ch[i] = 8;
+    c.n_res_enc = c.n_res_dec = 1;
+    c.n_mid = 0;
+    momu_vae m;
+    momu_err e = {0};
+    if (momu_vae_init(&m, &c, &e)) { fprintf(stderr, "  %s\n", e.msg); return 0; }
+    float *params = calloc(m.tab.total, sizeof(float));
+    momu_vae_init_params(&m, params, r);
+    size_t F = c.in_dim;
+    tensor_table nt;
+    table_init(&nt);
+    TABLE_ADD(&nt, "mean", 0, &e, F);
+    TABLE_ADD(&nt, "std", 0, &e, F);
+    float *nb = calloc(nt.total, sizeof(float));
+    for (size_t i = 0; i < F; i++) { table_ptr(&nt, nb, 0)[i] = kind == MOMU_VAE_MUSIC ? -2.0f : 0.0f; table_ptr(&nt, nb, 1)[i] = 1.0f; }
+    safetensors_meta mt;
+    safetensors_meta_init(&mt);
+    char *json = NULL;
+    momu_vae_config_to_json(&c, &json, &e);
+    safetensors_meta_put(&mt, "momu.vae_config", json, &e);
+    safetensors_meta_put(&mt, "momu.format", "momu-vae", &e);
+    safetensors_meta_put(&mt, "momu.kind", momu_vae_kind_name(kind), &e);
+    if (kind == MOMU_VAE_MOTION) safetensors_meta_putf(&mt, "motion.n_joints", &e, "%d", MOMU_DWM_JOINTS);
+    const char *prefixes[2] = {"vae.", "norm."};
+    const tensor_table *tabs[2] = {&m.tab, &nt};
+    const float *bases[2] = {params, nb};
+    momu_status st = safetensors_write_tables(path, 2, prefixes, tabs, bases, SAFETENSORS_F32, &mt, &e);
+    if (st) fprintf(stderr, "  %s\n", e.msg);
+    free(json);
+    safetensors_meta_free(&mt);
+    free(nb);
+    free(params);
+    table_free(&nt);
+    momu_vae_free(&m);
+    return st == MOMU_OK;
+}
+
+static int write_tiny_denoiser(const char *path, denoiser_task task, momu_rng *r) {
+    denoiser_config c;
+    denoiser_config_default(&c);
+    c.latent_ch = 4;
+    c.width = 16;
+    c.heads = 2;
+    c.n_blocks = 1;
+    c.freq_dim = 16;
+    denoiser m;
+    momu_err e = {0};
+    if (denoiser_init(&m, &c, task, 0, &e)) { fprintf(stderr, "  %s\n", e.msg); return 0; }
+    denoiser_init_weights(&m, r);
+    momu_rng_fill_normal(r, m.p.params, m.tab.total, 0.1f);   /* not adaLN-zero: the output must depend on x */
+    momu_status st = denoiser_save(path, &m, NULL, &e);
+    if (st) fprintf(stderr, "  %s\n", e.msg);
+    denoiser_free(&m);
+    return st == MOMU_OK;
+}
+
+static int files_equal(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int eq = fa && fb;
+    while (eq) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb) eq = 0;
+        if (ca == EOF || cb == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return eq;
+}
+
+TEST(generate_cli_tiny_models) {
+    const char *bin = getenv("MOMU_BIN");
+    struct stat sb;
+    if (!bin || stat(bin, &sb)) { printf("  info generate: MOMU_BIN not set or missing, skipped (run via make test)\n"); return; }
+    const char *d = test_tmpdir();
+    char p[8][700], cmd[4000];
+    momu_rng r;
+    momu_rng_seed(&r, 2024);
+    snprintf(p[0], sizeof p[0], "%s/music_vae.safetensors", d);
+    snprintf(p[1], sizeof p[1], "%s/motion_vae.safetensors", d);
+    snprintf(p[2], sizeof p[2], "%s/denoiser_music.safetensors", d);
+    snprintf(p[3], sizeof p[3], "%s/denoiser_motion.safetensors", d);
+    EXPECT(write_tiny_vae(p[0], MOMU_VAE_MUSIC, &r) && write_tiny_vae(p[1], MOMU_VAE_MOTION, &r), "vae files");
+    EXPECT(write_tiny_denoiser(p[2], DENOISER_MUSIC, &r) && write_tiny_denoiser(p[3], DENOISER_MOTION, &r), "den");
+    /* inputs: 2 s of clicks, 2 s of a swaying skeleton */
+    snprintf(p[4], sizeof p[4], "%s/in.wav", d);
+    snprintf(p[5], sizeof p[5], "%s/in.npy", d);
+    size_t ns = 2 * MOMU_SR;
+    float *au = calloc(ns, sizeof(float));
+    for (size_t i = 0; i < ns; i++) au[i] = (i % 8000) < 400 ? 0.5f * (float)sin(0.3 * (double)i) : 0.0f;
+    momu_err e = {0};
+    EXPECT(momu_audio_write_wav(p[4], au, ns, MOMU_SR, &e) == MOMU_OK, "%s", e.msg);
+    free(au);
+    momu_motion mo = {0};
+    EXPECT(momu_motion_alloc(&mo, 50, MOMU_DWM_JOINTS, 25.0f, &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(momu_skeleton_dwm(&mo.skel, &e) == MOMU_OK, "%s", e.msg);
+    for (size_t f = 0; f < 50; f++)
+        for (size_t j = 0; j < MOMU_DWM_JOINTS; j++) {
+            float *q = mo.pos + (f * MOMU_DWM_JOINTS + j) * 3;
+            q[0] = (float)j * 3.0f + 5.0f * (float)sin(0.2 * (double)f);
+            q[1] = 10.0f + (float)j * 6.0f;
+            q[2] = (float)(j % 3) * 4.0f;
+        }
+    EXPECT(momu_motion_save(p[5], &mo, &e) == MOMU_OK, "%s", e.msg);
+    momu_motion_free(&mo);
+    const char *common = "--steps 4 --window 8 --overlap 2 --gl-iters 32";
+    struct { const char *args; const char *out1, *out2; } runs[] = {
+        {"dance --music %s/in.wav --out %s/o%d.npy", "o1.npy", "o2.npy"},
+        {"music --motion %s/in.npy --out %s/o%d.wav", "o1.wav", "o2.wav"},
+    };
+    for (size_t k = 0; k < 2; k++) {
+        char a[2000];
+        int rc[3];
+        for (int rep = 0; rep < 3; rep++) {
+            snprintf(a, sizeof a, runs[k].args, d, d, rep + 1);
+            /* run 1 and 2: same seed on 1 and 2 threads (must give the same bytes) */
+            snprintf(cmd, sizeof cmd, "OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=%d %s generate %s --model %s %s --seed %d "
+                     "2>%s/log%d.txt", rep == 1 ? 2 : 1, bin, a, d, common, rep == 2 ? 8 : 7, d, rep);
+            rc[rep] = system(cmd);
+        }
+        snprintf(p[6], sizeof p[6], "%s/%s", d, runs[k].out1);
+        snprintf(p[7], sizeof p[7], "%s/%s", d, runs[k].out2);
+        EXPECT(rc[0] == 0 && rc[1] == 0 && rc[2] == 0, "generate %zu exit %d %d %d (see %s/log*.txt)", k, rc[0], rc[1], rc[2], d);
+        EXPECT(files_equal(p[6], p[7]), "generate %zu: same seed, different bytes (1 vs 2 threads)", k);
+        snprintf(p[7], sizeof p[7], "%s/o3%s", d, runs[k].out1 + 2);
+        EXPECT(!files_equal(p[6], p[7]), "generate %zu: another seed, same bytes", k);
+    }
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s generate both --seconds 2 --out-music %s/b.wav --out-motion %s/b.bvh --model %s %s "
+             "--seed 1 2>%s/logb.txt", bin, d, d, d, common, d);
+    EXPECT(system(cmd) == 0, "generate both (see %s/logb.txt)", d);
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s generate dance --music %s/in.wav --prefix %s/in.npy --out %s/pf.npy --model %s %s "
+             "--seed 1 2>%s/logp.txt", bin, d, d, d, d, common, d);
+    EXPECT(system(cmd) == 0, "generate with prefix (see %s/logp.txt)", d);
+}
+
 int main(void) {
     RUN(schedule_values);
     RUN(timestep_spacing);
@@ -617,5 +767,6 @@ int main(void) {
     RUN(windows_no_seams);
     RUN(windows_single_and_errors);
     RUN(prefix_continuation);
+    RUN(generate_cli_tiny_models);
     return test_summary();
 }

@@ -70,7 +70,7 @@ static momu_status load_den(models *M, int which, const char *path, momu_err *e)
     denoiser_task task = which ? DENOISER_MOTION : DENOISER_MUSIC;
     momu_err e1 = {0};
     momu_status st = denoiser_load(&M->den[which], path, task, 1, 0, NULL, &e1);   /* EMA weights */
-    if (st == MOMU_ERR_FORMAT && strstr(e1.msg, "ema")) st = denoiser_load(&M->den[which], path, task, 0, 0, NULL, e);
+    if (st && (strstr(e1.msg, "EMA") || strstr(e1.msg, "ema."))) st = denoiser_load(&M->den[which], path, task, 0, 0, NULL, e);
     else if (st) momu_fail(e, st, "%s", e1.msg);
     if (!st) M->den_ok[which] = 1;
     return st;
