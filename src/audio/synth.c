@@ -114,6 +114,7 @@ momu_status momu_synth_song(double seconds, double bpm, uint64_t seed, unsigned 
     momu_rng_seed(&r, seed);
     size_t pi = momu_rng_below(&r, N_PROG), bi = momu_rng_below(&r, N_BASS);
     int open_hat = (int)momu_rng_below(&r, 2);
+    double off_gain = 0.06 * fmin(1.0, fmax(0.2, (bpm - 70.0) / 40.0));
 
     size_t len = (size_t)llround(seconds * sr);
     if (len < 1) len = 1;
@@ -137,8 +138,9 @@ momu_status momu_synth_song(double seconds, double bpm, uint64_t seed, unsigned 
         if (bt) bt[b] = t;
         add_kick(mix, len, sr, t, 0.9);
         if (b % 4 == 1 || b % 4 == 3) add_noise_hit(mix, len, sr, t, 0.07, 0.85, 185.0, 0.5, 0.42, &r);
-        add_noise_hit(mix, len, sr, t, 0.012, 0.5, 0.0, 0.0, 0.14, &r);                       /* hat on the beat */
-        add_noise_hit(mix, len, sr, t + 0.5 * beat, open_hat ? 0.045 : 0.012, 0.5, 0.0, 0.0, 0.08, &r); /* off-beat */
+        add_noise_hit(mix, len, sr, t, 0.012, 0.5, 0.0, 0.0, 0.10, &r);                       /* hat on the beat */
+        /* off-beat hat, quieter at slow tempi so that the eighths do not read as the beat */
+        add_noise_hit(mix, len, sr, t + 0.5 * beat, open_hat ? 0.045 : 0.012, 0.5, 0.0, 0.0, off_gain, &r);
         if (b % 4 == 0) {   /* a new bar: pad chord and bass line */
             const chord *c = &prog[pi][(b / 4) % 4];
             int third = c->minor ? 3 : 4;
