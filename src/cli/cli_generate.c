@@ -28,6 +28,9 @@ typedef struct {
     const denoiser *m;
     denoiser_ws     ws;
     size_t          C;
+    float           cond_mul;   /* the condition arrives in another scale (cross-guidance): multiply by this */
+    float          *cbuf;
+    size_t          cbuf_n;
     momu_err        err;
 } den_model;
 
@@ -35,6 +38,16 @@ static int den_fn(void *user, const float *x, int t, const float *cond, float *e
     den_model *d = user;
     if (n % d->C) return 2;
     float tf = (float)t;
+    if (cond && d->cond_mul != 1.0f) {
+        if (d->cbuf_n < n) {
+            float *b = realloc(d->cbuf, n * sizeof(float));
+            if (!b) { momu_fail(&d->err, MOMU_ERR_OOM, "out of memory"); return 1; }
+            d->cbuf = b;
+            d->cbuf_n = n;
+        }
+        for (size_t i = 0; i < n; i++) d->cbuf[i] = cond[i] * d->cond_mul;
+        cond = d->cbuf;
+    }
     return denoiser_forward_infer(d->m, &d->ws, eps, x, cond, &tf, 1, n / d->C, &d->err) ? 1 : 0;
 }
 
@@ -326,7 +339,11 @@ int cli_generate(int argc, char **argv) {
     momu_rng_seed(&rng, (uint64_t)(int64_t)seed);
     if (!st) {
         momu_schedule_default(sched);
-        for (int i = 0; i < 2; i++) { dm[i].m = &M.den[i]; dm[i].C = C; }
+        for (int i = 0; i < 2; i++) { dm[i].m = &M.den[i]; dm[i].C = C; dm[i].cond_mul = 1.0f; }
+        if (md == 2) { /* ẑ of the other modality is in ITS target scale; each model wants its cond scale */
+            dm[0].cond_mul = M.den[0].cond_scale_factor / M.den[1].scale_factor;
+            dm[1].cond_mul = M.den[1].cond_scale_factor / M.den[0].scale_factor;
+        }
         momu_rng_fill_normal(&rng, x, nx, 1.0f);
         momu_progress_init(&pg.p, "generate");
         pg.what = mode;
@@ -381,7 +398,7 @@ int cli_generate(int argc, char **argv) {
     momu_cross_free(&cross);
     momu_windowed_free(&win[0]);
     momu_windowed_free(&win[1]);
-    for (int i = 0; i < 2; i++) denoiser_ws_free(&dm[i].ws);
+    for (int i = 0; i < 2; i++) { denoiser_ws_free(&dm[i].ws); free(dm[i].cbuf); }
     free(sched);
     free(cond);
     free(x);
