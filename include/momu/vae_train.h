@@ -26,15 +26,17 @@ typedef struct {
     float *music_only_mel;           /* (n_music_only, 4W, M) normalised, or NULL */
     float *train_mot, *val_mot;      /* (N, W, D), normalised with mot_stats (NULL without motion) */
     float *train_q, *val_q;          /* (N, W) kinematic amplitude of the raw features (NULL without motion) */
-    size_t *val_clip;                /* (n_val) clip number of each validation window (index.tsv order) */
+    size_t *val_clip, *val_start;    /* (n_val) clip number (order of first appearance in val_index.tsv) and
+                                        start_motion_frame of each validation window */
     size_t n_val_clips;
+    size_t *train_clip, *train_start, n_train_clips;   /* the same from train_index.tsv (NULL if absent) */
     float *mel_mean, *mel_std;       /* (M) */
     momu_feature_stats mot_stats;    /* dim D (empty without motion) */
     char dir[1024];
 } momu_vae_data;
 
 /* Loads DIR/{train,val}_mel.npy, mel_stats.npy, val_index.tsv (and music_only_mel.npy when present);
- * with_motion: also {train,val}_motion.npy, motion_stats.npy and Q of every window. Checks every shape
+ * train_index.tsv when present; with_motion: also {train,val}_motion.npy, motion_stats.npy and Q of every window. Checks every shape
  * against the others (got vs expected, naming the file); requires prepare.json (a complete folder). */
 momu_status momu_vae_data_load(const char *dir, int with_motion, momu_vae_data *d, momu_err *e);
 void        momu_vae_data_free(momu_vae_data *d);

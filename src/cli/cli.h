@@ -32,6 +32,7 @@ int cli_audio(int argc, char **argv);
 int cli_motion(int argc, char **argv);
 int cli_data(int argc, char **argv);
 int cli_eval(int argc, char **argv);
+int cli_eval_vae(int argc, char **argv);        /* argv[0]: the first option after `eval vae` */
 int cli_train(int argc, char **argv);
 int cli_train_vae(int argc, char **argv);        /* argv[0] == "vae" */
 int cli_train_diffusion(int argc, char **argv);  /* argv[0] == "diffusion" */

@@ -399,6 +399,7 @@ static void eval_usage(FILE *f) {
 }
 
 int cli_eval(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "vae")) return cli_eval_vae(argc - 2, argv + 2);
     if (argc < 2) {
         eval_usage(stderr);
         return 2;

@@ -37,35 +37,41 @@ static void normalise(float *x, size_t rows, size_t dim, const float *mean, cons
         for (size_t k = 0; k < dim; k++) x[r * dim + k] = (x[r * dim + k] - mean[k]) / std[k];
 }
 
-/* clip column of val_index.tsv -> clip numbers in order of first appearance */
-static momu_status read_val_clips(const char *dir, momu_vae_data *d, momu_err *e) {
+/* {split}_index.tsv: clip column -> clip numbers in order of first appearance; start_motion_frame column. */
+static momu_status read_index(const char *dir, const char *split, size_t N, size_t **clip, size_t **start,
+                              size_t *n_clips, momu_err *e) {
     char path[1200];
-    snprintf(path, sizeof path, "%s/val_index.tsv", dir);
+    snprintf(path, sizeof path, "%s/%s_index.tsv", dir, split);
     unsigned char *txt = NULL;
     size_t len = 0;
     momu_status st = momu_read_file(path, (size_t)64 << 20, &txt, &len, e);
     if (st) return st;
-    d->val_clip = momu_calloc_array(d->n_val + 1, sizeof(size_t), e);
-    char **names = momu_calloc_array(d->n_val + 1, sizeof(char *), e);
-    if (!d->val_clip || !names) { free(txt); free(names); return MOMU_ERR_OOM; }
-    size_t row = 0, line = 0, n_names = 0;
+    *clip = momu_calloc_array(N + 1, sizeof(size_t), e);
+    *start = momu_calloc_array(N + 1, sizeof(size_t), e);
+    char **names = momu_calloc_array(N + 1, sizeof(char *), e);
+    if (!*clip || !*start || !names) { free(txt); free(names); return MOMU_ERR_OOM; }
+    size_t row = 0, line = 0, nn = 0;
     char *save = NULL;
     for (char *ln = strtok_r((char *)txt, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save), line++) {
         if (line == 0) continue;
-        if (row >= d->n_val) { st = momu_fail(e, MOMU_ERR_FORMAT, "%s: more rows than the %zu windows of val_mel.npy", path, d->n_val); break; }
-        char *tab = strchr(ln, '\t');
-        char *clip = tab ? tab + 1 : NULL;
-        char *end = clip ? strchr(clip, '\t') : NULL;
-        if (!end) { st = momu_fail(e, MOMU_ERR_FORMAT, "%s:%zu: no clip column", path, line + 1); break; }
-        *end = 0;
+        if (row >= N) { st = momu_fail(e, MOMU_ERR_FORMAT, "%s: more rows than the %zu windows of %s_mel.npy", path, N, split); break; }
+        char *col[8] = {0};
+        size_t nc = 0;
+        for (char *c = ln; c && nc < 8; nc++) {
+            col[nc] = c;
+            c = strchr(c, '\t');
+            if (c) *c++ = 0;
+        }
+        if (nc < 2) { st = momu_fail(e, MOMU_ERR_FORMAT, "%s:%zu: no clip column", path, line + 1); break; }
         size_t k = 0;
-        while (k < n_names && strcmp(names[k], clip)) k++;
-        if (k == n_names) names[n_names++] = clip;
-        d->val_clip[row++] = k;
+        while (k < nn && strcmp(names[k], col[1])) k++;
+        if (k == nn) names[nn++] = col[1];
+        (*clip)[row] = k;
+        (*start)[row] = nc >= 5 ? (size_t)strtoull(col[4], NULL, 10) : 0;
+        row++;
     }
-    if (!st && row != d->n_val)
-        st = momu_fail(e, MOMU_ERR_FORMAT, "%s: %zu rows, val_mel.npy has %zu windows", path, row, d->n_val);
-    d->n_val_clips = n_names;
+    if (!st && row != N) st = momu_fail(e, MOMU_ERR_FORMAT, "%s: %zu rows, %s_mel.npy has %zu windows", path, row, split, N);
+    *n_clips = nn;
     free(names);
     free(txt);
     return st;
@@ -122,7 +128,12 @@ momu_status momu_vae_data_load(const char *dir, int with_motion, momu_vae_data *
     normalise(d->train_mel, d->n_train * T4, M, d->mel_mean, d->mel_std);
     normalise(d->val_mel, d->n_val * T4, M, d->mel_mean, d->mel_std);
     if (d->music_only_mel) normalise(d->music_only_mel, d->n_music_only * T4, M, d->mel_mean, d->mel_std);
-    if ((st = read_val_clips(dir, d, e))) goto fail;
+    if ((st = read_index(dir, "val", d->n_val, &d->val_clip, &d->val_start, &d->n_val_clips, e))) goto fail;
+    snprintf(path, sizeof path, "%s/train_index.tsv", dir);
+    if ((f = fopen(path, "rb"))) {
+        fclose(f);
+        if ((st = read_index(dir, "train", d->n_train, &d->train_clip, &d->train_start, &d->n_train_clips, e))) goto fail;
+    }
     if (with_motion) {
         size_t D = 0;
         if ((st = load_npy(dir, "train_motion.npy", &a, e)) ||
@@ -154,7 +165,7 @@ fail:
 void momu_vae_data_free(momu_vae_data *d) {
     free(d->train_mel); free(d->val_mel); free(d->music_only_mel);
     free(d->train_mot); free(d->val_mot); free(d->train_q); free(d->val_q);
-    free(d->val_clip);
+    free(d->val_clip); free(d->val_start); free(d->train_clip); free(d->train_start);
     free(d->mel_mean);   /* mel_std points into the same block */
     momu_feature_stats_free(&d->mot_stats);
     memset(d, 0, sizeof *d);
