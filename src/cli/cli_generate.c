@@ -64,6 +64,7 @@ typedef struct {
     int           vae_ok[2];
     denoiser      den[2];          /* [0] music given motion, [1] motion given music */
     int           den_ok[2];
+    size_t        den_window[2];   /* "momu.window_latent_frames" of the checkpoint (0: absent) */
 } models;
 
 static void models_free(models *M) {
@@ -82,10 +83,22 @@ static momu_status load_vae(models *M, int which, const char *path, momu_err *e)
 static momu_status load_den(models *M, int which, const char *path, momu_err *e) {
     denoiser_task task = which ? DENOISER_MOTION : DENOISER_MUSIC;
     momu_err e1 = {0};
-    momu_status st = denoiser_load(&M->den[which], path, task, 1, 0, NULL, &e1);   /* EMA weights */
-    if (st && (strstr(e1.msg, "EMA") || strstr(e1.msg, "ema."))) st = denoiser_load(&M->den[which], path, task, 0, 0, NULL, e);
-    else if (st) momu_fail(e, st, "%s", e1.msg);
-    if (!st) M->den_ok[which] = 1;
+    safetensors_meta meta;
+    safetensors_meta_init(&meta);
+    momu_status st = denoiser_load(&M->den[which], path, task, 1, 0, &meta, &e1);   /* EMA weights */
+    if (st && (strstr(e1.msg, "EMA") || strstr(e1.msg, "ema."))) {
+        safetensors_meta_free(&meta);
+        safetensors_meta_init(&meta);
+        st = denoiser_load(&M->den[which], path, task, 0, 0, &meta, e);
+    } else if (st) {
+        momu_fail(e, st, "%s", e1.msg);
+    }
+    if (!st) {
+        M->den_ok[which] = 1;
+        const char *w = safetensors_meta_get(&meta, "momu.window_latent_frames");
+        M->den_window[which] = w ? (size_t)strtoull(w, NULL, 10) : 0;
+    }
+    safetensors_meta_free(&meta);
     return st;
 }
 
@@ -195,7 +208,7 @@ int cli_generate(int argc, char **argv) {
     const char *music_vae = NULL, *motion_vae = NULL, *music_den = NULL, *motion_den = NULL, *blend = "ramp";
     float seconds = 0.0f, guidance = 3.0f, tc = 0.5f, eta = 0.0f;
     int seed = 0, steps = 25, resample = 4;
-    size_t window = 125, overlap = 25, gl_iters = MOMU_GL_ITERS;
+    size_t window = 0, overlap = 0, gl_iters = MOMU_GL_ITERS;
     const cli_opt opts[] = {
         {"music", CLI_STR, &music_in, "dance: the music to dance to (any audio file)"},
         {"motion", CLI_STR, &motion_in, "music: the dance to score (BVH/NPY/JSON)"},
@@ -212,8 +225,9 @@ int cli_generate(int argc, char **argv) {
         {"tc", CLI_FLOAT, &tc, "both: cross-guidance starts below t = tc*T"},
         {"prefix", CLI_STR, &prefix, "continue this target-modality file (dance: motion, music: audio)"},
         {"resample", CLI_INT, &resample, "with --prefix: RePaint passes per step"},
-        {"window", CLI_SIZE, &window, "latent frames per window (12.5 per second)"},
-        {"overlap", CLI_SIZE, &overlap, "overlap of consecutive windows, latent frames"},
+        {"window", CLI_SIZE, &window, "latent frames per window (12.5 per second); 0: the denoiser's training "
+                                      "window (momu.window_latent_frames), else 125"},
+        {"overlap", CLI_SIZE, &overlap, "overlap of consecutive windows, latent frames; 0: window / 5"},
         {"blend", CLI_STR, &blend, "window blend: ramp | flat"},
         {"gl-iters", CLI_SIZE, &gl_iters, "Griffin-Lim iterations for music"},
         {"model", CLI_STR, &model_dir, "folder with the four model files"},
@@ -249,7 +263,6 @@ int cli_generate(int argc, char **argv) {
         return 2;
     }
     if (steps < 1 || steps > MOMU_DIFF_T) { cli_errorf(cmd, "--steps %d outside [1, %d]", steps, MOMU_DIFF_T); return 2; }
-    if (window < 2 || overlap >= window) { cli_errorf(cmd, "--window %zu / --overlap %zu: need 0 <= overlap < window", window, overlap); return 2; }
     if (!(tc >= 0 && tc <= 1)) { cli_errorf(cmd, "--tc %g outside [0, 1]", (double)tc); return 2; }
     if (md == 1 && (!music_in || !out)) { cli_errorf(cmd, "dance needs --music IN and --out OUT"); return 2; }
     if (md == 0 && (!motion_in || !out)) { cli_errorf(cmd, "music needs --motion IN and --out OUT.wav"); return 2; }
@@ -281,6 +294,17 @@ int cli_generate(int argc, char **argv) {
             return cli_errorf(cmd, "%s (generate needs trained models: train them with `momu train vae` and "
                                    "`momu train diffusion`, or point --model at a folder holding them)", e.msg);
         return cli_error(cmd, &e);
+    }
+    if (!window) {   /* the training window of the denoiser(s) in use (the smaller of the two for both) */
+        for (int i = 0; i < 2; i++)
+            if (M.den_ok[i] && M.den_window[i] && (!window || M.den_window[i] < window)) window = M.den_window[i];
+        if (!window) window = 125;
+    }
+    if (!overlap) overlap = window / 5;
+    if (window < 2 || overlap >= window) {
+        models_free(&M);
+        cli_errorf(cmd, "--window %zu / --overlap %zu: need 0 <= overlap < window", window, overlap);
+        return 2;
     }
     size_t C = M.vae[0].vae.cfg.z_channels;
     if (M.vae[1].vae.cfg.z_channels != C) {
