@@ -257,12 +257,18 @@ int cli_generate(int argc, char **argv) {
     so.steps = steps;
     so.eta = eta;
     momu_blend bl = !strcmp(blend, "flat") ? MOMU_BLEND_FLAT : MOMU_BLEND_RAMP;
-    if (strcmp(blend, "flat") && strcmp(blend, "ramp")) { cli_errorf(cmd, "--blend: '%s' is not ramp or flat", blend); return 2; }
+    if (strcmp(blend, "flat") && strcmp(blend, "ramp")) {
+        cli_errorf(cmd, "--blend: '%s' is not ramp or flat", blend);
+        return 2;
+    }
     if (momu_sampler_parse(sampler, &so.kind, &e) || momu_spacing_parse(spacing, &so.spacing, &e)) {
         cli_error(cmd, &e);
         return 2;
     }
-    if (steps < 1 || steps > MOMU_DIFF_T) { cli_errorf(cmd, "--steps %d outside [1, %d]", steps, MOMU_DIFF_T); return 2; }
+    if (steps < 1 || steps > MOMU_DIFF_T) {
+        cli_errorf(cmd, "--steps %d outside [1, %d]", steps, MOMU_DIFF_T);
+        return 2;
+    }
     if (!(tc >= 0 && tc <= 1)) { cli_errorf(cmd, "--tc %g outside [0, 1]", (double)tc); return 2; }
     if (md == 1 && (!music_in || !out)) { cli_errorf(cmd, "dance needs --music IN and --out OUT"); return 2; }
     if (md == 0 && (!motion_in || !out)) { cli_errorf(cmd, "music needs --motion IN and --out OUT.wav"); return 2; }
