@@ -76,7 +76,7 @@ typedef struct {
 } momu_vae_config;
 
 /* Defaults: music {F 80, fps 100, C 16, W 64/128/128/256, n_res_enc 1, n_res_dec 1, n_mid 1, G 32, L1,
- * kl 1e-4}; motion {F 146, fps 25, C 16, W 128/256, n_res_enc 1, n_res_dec 1, n_mid 1, G 32, MSE, kl 1e-4}.
+ * kl 1e-4}; motion {F 146, fps 25, C 16, W 96/192, n_res_enc 1, n_res_dec 1, n_mid 1, G 32, MSE, kl 1e-4}.
  * (docs/MODELS.md records the measured step times that chose them.) */
 void        momu_vae_config_default(momu_vae_config *c, momu_vae_kind kind);
 momu_status momu_vae_config_validate(const momu_vae_config *c, momu_err *e);

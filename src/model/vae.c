@@ -45,7 +45,7 @@ void momu_vae_config_default(momu_vae_config *c, momu_vae_kind kind) {
         c->in_dim = 146;
         c->fps = 25.0;
         c->n_levels = 2;
-        c->ch[0] = 128; c->ch[1] = 256;
+        c->ch[0] = 96; c->ch[1] = 192;
         c->recon_loss = MOMU_VAE_RECON_MSE;
     } else {
         c->in_dim = 80;
