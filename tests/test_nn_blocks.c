@@ -14,6 +14,7 @@
 #endif
 
 #include "momu/nn_blocks.h"
+#include "momu/nn_layers.h"
 #include "momu/nn_params.h"
 #include "momu/npy.h"
 #include "momu/rng.h"
@@ -423,6 +424,79 @@ TEST(res_block_finite_differences) {
     table_free(&tab);
 }
 
+/* The fused res block against the same block composed from the nn_layers.h layers (GroupNorm, SiLU, Conv1d
+ * with im2col), for short sequences (T = 1 and 2 exercise the padded layout's edges) and a longer one. */
+static void res_vs_layers(size_t B, size_t T, size_t Ci, size_t Co, size_t G) {
+    tensor_table tab;
+    table_init(&tab);
+    res_block rb;
+    momu_err e = {0};
+    EXPECT(res_block_register(&rb, &tab, "", Ci, Co, G, &e) == MOMU_OK, "%s", e.msg);
+    nn_params p;
+    EXPECT(nn_params_alloc(&p, &tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
+    if (test_cur_fail) return;
+    momu_rng rng;
+    momu_rng_seed(&rng, 77 + T);
+    momu_rng_fill_normal(&rng, p.params, tab.total, 0.3f);
+    size_t NI = B * T * Ci, NO = B * T * Co;
+    float *x = malloc(NI * sizeof(float)), *dy = malloc(NO * sizeof(float));
+    momu_rng_fill_normal(&rng, x, NI, 1.0f);
+    momu_rng_fill_normal(&rng, dy, NO, 1.0f);
+    res_block_w w, dw;
+    res_block_bind(&w, &rb, &tab, p.params);
+    res_block_bind(&dw, &rb, &tab, p.grads);
+    float *act = calloc(res_block_act_size(&rb, B, T), sizeof(float));
+    float *scr = calloc(res_block_scratch_size(&rb, B, T), sizeof(float));
+    float *y = calloc(NO, sizeof(float)), *dx = calloc(NI, sizeof(float));
+    res_block_forward(y, act, x, &w, &rb, B, T);
+    nn_params_zero_grads(&p);
+    res_block_backward(dx, &dw, scr, dy, act, x, &w, &rb, B, T);
+    /* the composition: h = conv1(silu(gn1(x))); y = conv2(silu(gn2(h))) + skip(x) */
+    nn_conv1d_geom k3 = {3, 1, 1, 1, 1, 0}, k1 = {1, 1, 0, 1, 1, 0};
+    size_t BG = B * G;
+    float *n1 = calloc(NI, 4), *s1 = calloc(NI, 4), *h = calloc(NO, 4), *n2 = calloc(NO, 4), *s2 = calloc(NO, 4);
+    float *m1 = calloc(BG, 4), *r1 = calloc(BG, 4), *m2 = calloc(BG, 4), *r2 = calloc(BG, 4), *yr = calloc(NO, 4);
+    nn_groupnorm_forward(n1, m1, r1, x, w.norm1_w, w.norm1_b, B, T, Ci, G, RES_GN_EPS);
+    nn_silu_forward(s1, n1, NI);
+    nn_conv1d_forward(h, s1, w.conv1_w, w.conv1_b, B, T, Ci, Co, &k3);
+    nn_groupnorm_forward(n2, m2, r2, h, w.norm2_w, w.norm2_b, B, T, Co, G, RES_GN_EPS);
+    nn_silu_forward(s2, n2, NO);
+    nn_conv1d_forward(yr, s2, w.conv2_w, w.conv2_b, B, T, Co, Co, &k3);
+    float *sk = calloc(NO, 4);
+    if (w.skip_w) nn_conv1d_forward(sk, x, w.skip_w, w.skip_b, B, T, Ci, Co, &k1);
+    else memcpy(sk, x, NO * 4);
+    for (size_t i = 0; i < NO; i++) yr[i] += sk[i];
+    EXPECT(test_close("res vs layers: y", y, yr, NO, 1e-5, 1e-4), "forward T %zu", T);
+    /* backward through the composition, gradients into a second grad buffer */
+    float *g2 = calloc(tab.total, 4), *dxr = calloc(NI, 4), *ds2 = calloc(NO, 4), *dn2 = calloc(NO, 4);
+    float *dh = calloc(NO, 4), *ds1 = calloc(NI, 4), *dn1 = calloc(NI, 4);
+    res_block_w gw;
+    res_block_bind(&gw, &rb, &tab, g2);
+    if (w.skip_w) nn_conv1d_backward(dxr, gw.skip_w, gw.skip_b, dy, x, w.skip_w, B, T, Ci, Co, &k1);
+    else for (size_t i = 0; i < NI; i++) dxr[i] += dy[i];
+    nn_conv1d_backward(ds2, gw.conv2_w, gw.conv2_b, dy, s2, w.conv2_w, B, T, Co, Co, &k3);
+    nn_silu_backward(dn2, ds2, n2, NO);
+    nn_groupnorm_backward(dh, gw.norm2_w, gw.norm2_b, dn2, h, m2, r2, w.norm2_w, B, T, Co, G);
+    nn_conv1d_backward(ds1, gw.conv1_w, gw.conv1_b, dh, s1, w.conv1_w, B, T, Ci, Co, &k3);
+    nn_silu_backward(dn1, ds1, n1, NI);
+    nn_groupnorm_backward(dxr, gw.norm1_w, gw.norm1_b, dn1, x, m1, r1, w.norm1_w, B, T, Ci, G);
+    EXPECT(test_close("res vs layers: dx", dx, dxr, NI, 1e-5, 1e-4), "dx T %zu", T);
+    for (int i = 0; i < tab.n; i++)
+        EXPECT(test_close(tab.t[i].name, table_ptr(&tab, p.grads, i), table_ptr(&tab, g2, i), tab.t[i].numel, 1e-4, 1e-4),
+               "grad %s T %zu", tab.t[i].name, T);
+    free(n1); free(s1); free(h); free(n2); free(s2); free(m1); free(r1); free(m2); free(r2); free(yr); free(sk);
+    free(g2); free(dxr); free(ds2); free(dn2); free(dh); free(ds1); free(dn1);
+    free(x); free(dy); free(act); free(scr); free(y); free(dx);
+    nn_params_free(&p);
+    table_free(&tab);
+}
+
+TEST(res_block_matches_layer_composition) {
+    res_vs_layers(2, 1, 8, 16, 4);
+    res_vs_layers(3, 2, 16, 16, 8);
+    res_vs_layers(2, 33, 32, 64, 8);
+}
+
 /* A shape that reaches the BLAS paths: forward and backward byte-identical for 1 and 2 threads. */
 TEST(res_threads_deterministic) {
     size_t B = 2, T = 40, Ci = 32, Co = 64, G = 8;
@@ -482,5 +556,6 @@ int main(void) {
     RUN(res_block_identity_matches_torch);
     RUN(res_block_finite_differences);
     RUN(res_threads_deterministic);
+    RUN(res_block_matches_layer_composition);
     return test_summary();
 }
