@@ -423,6 +423,60 @@ TEST(vae_threads_deterministic) {
     momu_vae_free(&m);
 }
 
+/* The logvar clamp: with the logvar half of conv_out's bias pushed to +40, logvar is exactly 20 and no
+ * gradient flows back through it (torch.clamp), while the mean half still gets one. Also the MSE loss value
+ * and the argument checks. */
+TEST(vae_clamp_loss_and_errors) {
+    momu_vae_config c;
+    tiny_config(&c);
+    momu_err e;
+    momu_err_clear(&e);
+    momu_vae m;
+    nn_params p;
+    EXPECT(momu_vae_init(&m, &c, &e) == MOMU_OK && nn_params_alloc(&p, &m.tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
+    if (test_cur_fail) return;
+    threads_one();
+    momu_rng rng;
+    momu_rng_seed(&rng, 21);
+    momu_vae_init_params(&m, p.params, &rng);
+    size_t B = 2, T = 8, Tz = momu_vae_latent_len(&m, T), F = c.in_dim, C = c.z_channels;
+    float *x = malloc(B * T * F * sizeof *x), *eps = malloc(B * Tz * C * sizeof *eps);
+    momu_rng_fill_normal(&rng, x, B * T * F, 1.0f);
+    momu_rng_fill_normal(&rng, eps, B * Tz * C, 1.0f);
+    int ib = table_find(&m.tab, "encoder.conv_out.bias");
+    float *bias = table_ptr(&m.tab, p.params, ib), *gbias = table_ptr(&m.tab, p.grads, ib);
+    for (size_t k = C; k < 2 * C; k++) bias[k] = 40.0f;
+    momu_vae_train tr;
+    EXPECT(momu_vae_train_init(&tr, &m, B, T, &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(momu_vae_forward(&tr, p.params, x, B, T, eps, &e) == MOMU_OK, "%s", e.msg);
+    int all20 = 1;
+    for (size_t i = 0; i < B * Tz * C; i++) all20 &= tr.logvar[i] == MOMU_VAE_LOGVAR_MAX;
+    EXPECT(all20, "logvar not clamped to 20");
+    momu_vae_loss_parts parts;
+    momu_vae_loss(&tr, x, &parts);
+    double se = 0;
+    for (size_t i = 0; i < B * T * F; i++) se += ((double)tr.recon[i] - x[i]) * ((double)tr.recon[i] - x[i]);
+    EXPECT(fabs(parts.recon - se / (double)(B * T * F)) < 1e-6 * (1 + parts.recon), "mse %g vs %g", parts.recon,
+           se / (double)(B * T * F));
+    nn_params_zero_grads(&p);
+    EXPECT(momu_vae_backward(&tr, p.params, p.grads, NULL, &e) == MOMU_OK, "%s", e.msg);
+    int zero = 1, nonzero = 0;
+    for (size_t k = 0; k < C; k++) nonzero |= gbias[k] != 0.0f;
+    for (size_t k = C; k < 2 * C; k++) zero &= gbias[k] == 0.0f;
+    EXPECT(zero && nonzero, "clamped logvar bias grads zero %d, mean bias grads nonzero %d", zero, nonzero);
+    /* argument checks */
+    float mu[64];
+    momu_err_clear(&e);
+    EXPECT(momu_vae_encode(&m, p.params, x, B, 0, mu, NULL, &e) == MOMU_ERR_ARG, "T 0 accepted");
+    momu_err_clear(&e);
+    EXPECT(momu_vae_forward(&tr, p.params, x, B + 1, T, eps, &e) == MOMU_ERR_ARG, "batch beyond plan accepted");
+    momu_vae_train_free(&tr);
+    threads_restore();
+    free(x); free(eps);
+    nn_params_free(&p);
+    momu_vae_free(&m);
+}
+
 int main(void) {
     RUN(vae_config_json);
     RUN(vae_default_models);
@@ -430,5 +484,6 @@ int main(void) {
     RUN(vae_finite_differences);
     RUN(vae_any_length);
     RUN(vae_threads_deterministic);
+    RUN(vae_clamp_loss_and_errors);
     return test_summary();
 }

@@ -154,14 +154,19 @@ static momu_status vae_infer_alloc(float **blk, float **b0, float **b1, float **
     return MOMU_OK;
 }
 
-static momu_status vae_check_run(const momu_vae *m, const float *params, size_t B, size_t T, const char *what,
-                                 momu_err *e) {
-    if (!m || !m->factor || !params) return momu_fail(e, MOMU_ERR_ARG, "%s: model not initialised", what);
+static momu_status vae_check_sizes(const momu_vae *m, size_t B, size_t T, const char *what, momu_err *e) {
+    if (!m || !m->factor) return momu_fail(e, MOMU_ERR_ARG, "%s: model not initialised", what);
     if (B < 1 || T < 1) return momu_fail(e, MOMU_ERR_ARG, "%s: empty input (B %zu, T %zu)", what, B, T);
     size_t t;
     if (!momu_mul_ok(B, T + m->factor, &t) || !momu_mul_ok(t, 4096, &t))
         return momu_fail(e, MOMU_ERR_OOM, "%s: input too long (B %zu, T %zu)", what, B, T);
     return MOMU_OK;
+}
+
+static momu_status vae_check_run(const momu_vae *m, const float *params, size_t B, size_t T, const char *what,
+                                 momu_err *e) {
+    if (!params) return momu_fail(e, MOMU_ERR_ARG, "%s: no parameters", what);
+    return vae_check_sizes(m, B, T, what, e);
 }
 
 momu_status momu_vae_encode(const momu_vae *m, const float *params, const float *x, size_t B, size_t T,
@@ -252,7 +257,7 @@ momu_status momu_vae_train_init(momu_vae_train *tr, const momu_vae *m, size_t B_
     memset(tr, 0, sizeof *tr);
     nn_arena_init(&tr->arena, "vae activations");
     nn_arena_init(&tr->scratch, "vae backward scratch");
-    momu_status st = vae_check_run(m, (const float *)m, B_max, T_max, "vae train", e);
+    momu_status st = vae_check_sizes(m, B_max, T_max, "vae train", e);
     if (st) return st;
     tr->m = m;
     tr->B_max = B_max;
