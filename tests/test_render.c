@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "momu/render.h"
+#include "momu/synth.h"
 #include "test.h"
 
 static const uint8_t WHITE[3] = {255, 255, 255}, BLACK[3] = {0, 0, 0};
@@ -305,6 +306,38 @@ TEST(scene_rejects_bad_input) {
     momu_motion_free(&m);
 }
 
+/* momu_render_video_samples with the demo song: an MP4 appears (ffmpeg needed; skipped without it). */
+TEST(video_from_samples) {
+    if (system("command -v ffmpeg >/dev/null 2>&1") != 0) { printf("  skipped: no ffmpeg\n"); return; }
+    momu_motion m = {0};
+    make_figure(&m, 25);
+    float *x = NULL;
+    size_t n;
+    momu_err e = {0};
+    EXPECT(momu_synth_song(1.0, 120.0, 1, 16000, &x, &n, NULL, NULL, &e) == MOMU_OK, "%s", e.msg);
+    momu_render_opts o;
+    momu_render_opts_default(&o);
+    o.width = 64;
+    o.height = 48;
+    char path[600];
+    snprintf(path, sizeof path, "%s/v.mp4", test_tmpdir());
+    momu_verbosity = 0;   /* no progress line in the test output */
+    EXPECT(momu_render_video_samples(path, &m, x, n, 16000, &o, &e) == MOMU_OK, "%s", e.msg);
+    FILE *f = fopen(path, "rb");
+    EXPECT(f != NULL, "%s missing", path);
+    if (f) {
+        char head[12] = {0};
+        EXPECT(fread(head, 1, 12, f) == 12 && !memcmp(head + 4, "ftyp", 4), "%s is not an MP4", path);
+        fclose(f);
+    }
+    remove(path);
+    o.width = 63;
+    momu_err_clear(&e);
+    EXPECT(momu_render_video_samples(path, &m, x, n, 16000, &o, &e) == MOMU_ERR_ARG && strstr(e.msg, "even"), "%s", e.msg);
+    free(x);
+    momu_motion_free(&m);
+}
+
 int main(void) {
     RUN(line_pixels_where_expected);
     RUN(line_antialias_bounds);
@@ -314,5 +347,6 @@ int main(void) {
     RUN(scene_skeleton_pixels);
     RUN(scene_dwm_head_and_mirror);
     RUN(scene_rejects_bad_input);
+    RUN(video_from_samples);
     return test_summary();
 }

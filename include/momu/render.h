@@ -114,9 +114,12 @@ extern const uint8_t MOMU_RENDER_COL_MUSIC_BEAT[3], MOMU_RENDER_COL_MOTION_BEAT[
 /* Renders motion m to out_path (MP4, H.264 yuv420p; with o->audio and music_path the music as AAC, trimmed or
  * padded with silence to the motion's duration). music_path may be NULL (no audio, no music beats). ffmpeg is
  * taken from $MOMU_FFMPEG or else "ffmpeg" on PATH; its failure is reported with the tail of its stderr.
- * Shows a progress line. */
+ * Shows a progress line. SIGPIPE is ignored (process-wide) while frames are written, then restored. */
 momu_status momu_render_video(const char *out_path, const momu_motion *m, const char *music_path,
                               const momu_render_opts *o, momu_err *e);
+/* The same with the music given as mono samples at sr Hz (e.g. momu_synth_song's output); music may be NULL. */
+momu_status momu_render_video_samples(const char *out_path, const momu_motion *m, const float *music, size_t n,
+                                      unsigned sr, const momu_render_opts *o, momu_err *e);
 /* Renders one video frame k of the same scene to a PNG (music_path may be NULL). */
 momu_status momu_render_png(const char *png_path, const momu_motion *m, const char *music_path, size_t k,
                             const momu_render_opts *o, momu_err *e);

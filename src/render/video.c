@@ -74,6 +74,9 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
     return 0;
 }
 
+static momu_status render_video(const char *out_path, const momu_motion *m, const float *x, size_t n, unsigned sr,
+                                const double *beats, size_t n_beats, const momu_render_opts *o, momu_err *e);
+
 momu_status momu_render_video(const char *out_path, const momu_motion *m, const char *music_path,
                               const momu_render_opts *o, momu_err *e) {
     momu_render_opts def;
@@ -83,7 +86,6 @@ momu_status momu_render_video(const char *out_path, const momu_motion *m, const 
         return momu_fail(e, MOMU_ERR_ARG, "render: --width/--height %zux%zu: H.264 yuv420p needs even sizes",
                          o->width, o->height);
     if (momu_motion_check(m, "render: motion", e)) return e ? e->status : MOMU_ERR_ARG;
-    double dur_motion = (double)m->n_frames / (double)m->fps;
     float *x = NULL;
     size_t n = 0;
     unsigned sr = 0;
@@ -91,12 +93,50 @@ momu_status momu_render_video(const char *out_path, const momu_motion *m, const 
     size_t n_beats = 0;
     int want_beats = o->beats == MOMU_RENDER_BEATS_MUSIC || o->beats == MOMU_RENDER_BEATS_BOTH;
     momu_status st;
-    if (music_path && (st = load_music(music_path, dur_motion, &x, &n, &sr, &beats, &n_beats, want_beats, e)))
+    if (music_path && (st = load_music(music_path, (double)m->n_frames / (double)m->fps, &x, &n, &sr, &beats,
+                                       &n_beats, want_beats, e)))
         return st;
+    st = render_video(out_path, m, x, n, sr, beats, n_beats, o, e);
+    free(x);
+    free(beats);
+    return st;
+}
+
+momu_status momu_render_video_samples(const char *out_path, const momu_motion *m, const float *music, size_t n,
+                                      unsigned sr, const momu_render_opts *o, momu_err *e) {
+    momu_render_opts def;
+    if (!o) { momu_render_opts_default(&def); o = &def; }
+    if (!out_path || !*out_path) return momu_fail(e, MOMU_ERR_ARG, "render: no output path");
+    if ((o->width & 1) || (o->height & 1))
+        return momu_fail(e, MOMU_ERR_ARG, "render: --width/--height %zux%zu: H.264 yuv420p needs even sizes",
+                         o->width, o->height);
+    if (momu_motion_check(m, "render: motion", e)) return e ? e->status : MOMU_ERR_ARG;
+    if (music && (sr < 1000 || sr > 384000))
+        return momu_fail(e, MOMU_ERR_ARG, "render: music sample rate %u out of range", sr);
+    for (size_t i = 0; music && i < n; i++)
+        if (!isfinite(music[i])) return momu_fail(e, MOMU_ERR_RANGE, "render: music sample %zu is not finite", i);
+    double *beats = NULL;
+    size_t n_beats = 0;
+    double dur = (double)m->n_frames / (double)m->fps;
+    size_t used = music ? (size_t)llround(dur * (double)sr) : 0;
+    if (used > n) used = n;
+    momu_status st;
+    if (used && sr >= 8000 && sr <= 192000 &&
+        (o->beats == MOMU_RENDER_BEATS_MUSIC || o->beats == MOMU_RENDER_BEATS_BOTH) &&
+        (st = momu_beat_track(music, used, sr, NULL, &beats, &n_beats, NULL, e)))
+        return st;
+    st = render_video(out_path, m, music, music ? n : 0, sr, beats, n_beats, o, e);
+    free(beats);
+    return st;
+}
+
+/* x may be NULL (no music). */
+static momu_status render_video(const char *out_path, const momu_motion *m, const float *x, size_t n, unsigned sr,
+                                const double *beats, size_t n_beats, const momu_render_opts *o, momu_err *e) {
+    momu_status st;
     momu_render_scene *s = NULL;
     st = momu_render_scene_init(&s, m, beats, n_beats, o, e);
-    free(beats);
-    if (st) { free(x); return st; }
+    if (st) return st;
     size_t n_frames = momu_render_scene_frames(s);
     double fps = momu_render_scene_fps(s), dur = (double)n_frames / fps;
 
@@ -106,7 +146,6 @@ momu_status momu_render_video(const char *out_path, const momu_motion *m, const 
     snprintf(dir, sizeof dir, "%s/momu-render-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
         momu_render_scene_free(s);
-        free(x);
         return momu_fail(e, MOMU_ERR_IO, "render: cannot create a temporary directory %s: %s", dir, strerror(errno));
     }
     char wav[4200], log[4200], part[4200];
@@ -123,8 +162,6 @@ momu_status momu_render_video(const char *out_path, const momu_motion *m, const 
         free(y);
         if (st) goto out_dir;
     }
-    free(x);
-    x = NULL;
 
     char size_arg[64], fps_arg[64];
     snprintf(size_arg, sizeof size_arg, "%zux%zu", o->width, o->height);
@@ -207,7 +244,6 @@ momu_status momu_render_video(const char *out_path, const momu_motion *m, const 
         st = momu_fail(e, MOMU_ERR_IO, "render: cannot rename %s to %s: %s", part, out_path, strerror(errno));
     if (st) unlink(part);
 out_dir:
-    free(x);
     momu_render_scene_free(s);
     remove_tree(dir, "music.wav", "ffmpeg.log");
     return st;
