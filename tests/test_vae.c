@@ -20,6 +20,7 @@
 #include <omp.h>
 #endif
 
+#include "momu/nn_optim.h"
 #include "momu/nn_params.h"
 #include "momu/rng.h"
 #include "momu/safetensors.h"
@@ -477,6 +478,58 @@ TEST(vae_clamp_loss_and_errors) {
     momu_vae_free(&m);
 }
 
+/* A few AdamW steps on one fixed batch of smooth signals reduce the loss a lot (init, loss and backward fit
+ * together; catches a sign error that parity on one point would also catch, and a bad init it would not). */
+TEST(vae_overfits_one_batch) {
+    momu_vae_config c;
+    tiny_config(&c);
+    c.ch[0] = 16; c.ch[1] = 16; c.ch[2] = 32; c.groups = 4; c.kl_weight = 1e-3;
+    momu_err e;
+    momu_err_clear(&e);
+    momu_vae m;
+    nn_params p;
+    EXPECT(momu_vae_init(&m, &c, &e) == MOMU_OK && nn_params_alloc(&p, &m.tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
+    if (test_cur_fail) return;
+    threads_one();
+    momu_rng rng;
+    momu_rng_seed(&rng, 33);
+    momu_vae_init_params(&m, p.params, &rng);
+    size_t B = 4, T = 32, Tz = momu_vae_latent_len(&m, T), F = c.in_dim, C = c.z_channels;
+    float *x = malloc(B * T * F * sizeof *x), *eps = malloc(B * Tz * C * sizeof *eps);
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = 0; t < T; t++)
+            for (size_t f = 0; f < F; f++)
+                x[(b * T + t) * F + f] = sinf(0.2f * (float)(t * (f + 1)) + (float)b) * (1.0f + 0.2f * (float)f);
+    momu_vae_train tr;
+    EXPECT(momu_vae_train_init(&tr, &m, B, T, &e) == MOMU_OK, "%s", e.msg);
+    adamw_config ac;
+    adamw_config_default(&ac);
+    ac.lr = 3e-3;
+    ac.weight_decay = 0.0;
+    nn_optim o;
+    optim_init(&o, &ac);
+    double first = 0, last = 0;
+    for (int step = 0; step < 60; step++) {
+        momu_rng_fill_normal(&rng, eps, B * Tz * C, 1.0f);
+        momu_vae_forward(&tr, p.params, x, B, T, eps, &e);
+        momu_vae_loss_parts parts;
+        float L = momu_vae_loss(&tr, x, &parts);
+        if (step == 0) first = parts.recon;
+        last = parts.recon;
+        nn_params_zero_grads(&p);
+        momu_vae_backward(&tr, p.params, p.grads, NULL, &e);
+        optim_step(&o, &p, L);
+    }
+    EXPECT(e.status == MOMU_OK, "%s", e.msg);
+    printf("  60 AdamW steps on one batch: recon MSE %.4f -> %.4f\n", first, last);
+    EXPECT(last < 0.3 * first, "recon %.4f -> %.4f", first, last);
+    threads_restore();
+    momu_vae_train_free(&tr);
+    free(x); free(eps);
+    nn_params_free(&p);
+    momu_vae_free(&m);
+}
+
 int main(void) {
     RUN(vae_config_json);
     RUN(vae_default_models);
@@ -485,5 +538,6 @@ int main(void) {
     RUN(vae_any_length);
     RUN(vae_threads_deterministic);
     RUN(vae_clamp_loss_and_errors);
+    RUN(vae_overfits_one_batch);
     return test_summary();
 }
