@@ -125,7 +125,9 @@ momu_status momu_vae_encode(const momu_vae *m, const float *params, const float 
 /* z:(B,Tz,C) -> y:(B,T,F) with 1 <= T <= Tz*f (T = 0 means Tz*f). */
 momu_status momu_vae_decode(const momu_vae *m, const float *params, const float *z, size_t B, size_t Tz,
                             size_t T, float *y, momu_err *e);
-/* Bytes momu_vae_encode / decode allocate for (B, T) (T = input frames, or Tz*f for decode). */
+/* Bytes momu_vae_encode / decode allocate for (B, T) (T = input frames, or Tz*f for decode): two ping-pong
+ * buffers of the largest activation and one residual block's working set; the conv layers add their own
+ * im2col chunk (at most 16 MB, nn_layers.h). */
 size_t      momu_vae_infer_bytes(const momu_vae *m, size_t B, size_t T, int decode);
 
 /* ---- training: forward with saved activations, loss, backward ----
