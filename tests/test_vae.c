@@ -320,7 +320,9 @@ TEST(vae_finite_differences) {
     momu_vae_free(&m);
 }
 
-/* Odd lengths: shapes, the crop, and the lean inference path equal to the training forward (eps NULL). */
+/* Odd lengths: shapes, the crop, and the lean inference path equal to the training forward (eps NULL) up to
+ * float rounding (the inference residual block uses the plain layer kernels, whose sums run in another order
+ * than nn_blocks' fused training kernel: differences ~1e-7 measured; tolerance 1e-5 abs + 1e-5 rel). */
 TEST(vae_any_length) {
     momu_vae_config c;
     tiny_config(&c);
@@ -348,9 +350,9 @@ TEST(vae_any_length) {
         EXPECT(momu_vae_decode(&m, p.params, mu, B, Tz, T, y, &e) == MOMU_OK, "%s", e.msg);
         EXPECT(momu_vae_forward(&tr, p.params, x, B, T, NULL, &e) == MOMU_OK, "%s", e.msg);
         EXPECT(tr.Tz == Tz && tr.T == T, "T %zu", T);
-        EXPECT(test_close("encode mean", mu, tr.mean, B * Tz * C, 0, 0), "T %zu: encode = training mean", T);
-        EXPECT(test_close("encode logvar", lv, tr.logvar, B * Tz * C, 0, 0), "T %zu: logvar", T);
-        EXPECT(test_close("decode", y, tr.recon, B * T * F, 0, 0), "T %zu: decode = training recon", T);
+        EXPECT(test_close("encode mean", mu, tr.mean, B * Tz * C, 1e-5, 1e-5), "T %zu: encode = training mean", T);
+        EXPECT(test_close("encode logvar", lv, tr.logvar, B * Tz * C, 1e-5, 1e-5), "T %zu: logvar", T);
+        EXPECT(test_close("decode", y, tr.recon, B * T * F, 1e-5, 1e-5), "T %zu: decode = training recon", T);
         int finite = 1;
         for (size_t i = 0; i < B * T * F; i++) finite &= isfinite(y[i]) != 0;
         EXPECT(finite, "T %zu: non-finite output", T);

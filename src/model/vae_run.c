@@ -36,7 +36,7 @@ static size_t vae_op_save_size(const momu_vae *m, const momu_vae_op *op, size_t 
 static size_t vae_op_out_len(const momu_vae_op *op, size_t Tp) { return Tp >> op->k_out; }
 static size_t vae_op_in_len(const momu_vae_op *op, size_t Tp) { return Tp >> op->k_in; }
 
-/* One op forward. save: the saved values (training), or a scratch of the same size (inference). */
+/* One op forward with its saved values (training; conv and upsample save nothing: save may be NULL). */
 static void vae_op_forward(const momu_vae *m, const momu_vae_op *op, float *out, float *save, const float *in,
                            const float *params, size_t B, size_t Tp) {
     const tensor_table *tab = &m->tab;
@@ -119,38 +119,85 @@ static void vae_sizes(const momu_vae *m, const momu_vae_op *ops, size_t n_ops, s
 }
 
 /* ---------------------------------------------------------------- inference ------------------------------ */
-size_t momu_vae_infer_bytes(const momu_vae *m, size_t B, size_t T, int decode) {
-    size_t Tp = vae_pad_len(m, T), a, s, bs;
-    vae_sizes(m, decode ? m->dec : m->enc, decode ? m->n_dec : m->n_enc, B, Tp, &a, &s, &bs);
-    size_t F = m->cfg.in_dim;
-    if (B * Tp * F > a) a = B * Tp * F;
-    return (2 * a + s) * sizeof(float);
+/* Inference keeps no saved values: ping-pong buffers b0/b1 for the op inputs and outputs, plus two
+ * scratch activations t1/t2 for a residual block and 2BG GroupNorm statistics; all four buffers hold the
+ * largest activation of the pass (4 activations in all, linear in T). */
+
+/* The residual block of nn_blocks.h without saving (same math, the plain layer kernels):
+ *   h = conv1(SiLU(norm1(x)));  h = conv2(SiLU(norm2(h)));  y = nin_shortcut(x) + h */
+static void vae_res_infer(float *y, float *t1, float *t2, float *stats, const float *x, const res_block_w *w,
+                          const res_block *rb, size_t B, size_t T) {
+    size_t Ci = rb->Ci, Co = rb->Co, G = rb->G, BG = B * G;
+    nn_conv1d_geom g = {.k = 3, .stride = 1, .pad = 1, .dil = 1, .groups = 1, .out_pad = 0};
+    nn_groupnorm_forward(t1, stats, stats + BG, x, w->norm1_w, w->norm1_b, B, T, Ci, G, RES_GN_EPS);
+    nn_silu_forward(t1, t1, B * T * Ci);
+    nn_conv1d_forward(t2, t1, w->conv1_w, w->conv1_b, B, T, Ci, Co, &g);
+    nn_groupnorm_forward(t1, stats, stats + BG, t2, w->norm2_w, w->norm2_b, B, T, Co, G, RES_GN_EPS);
+    nn_silu_forward(t1, t1, B * T * Co);
+    nn_conv1d_forward(t2, t1, w->conv2_w, w->conv2_b, B, T, Co, Co, &g);
+    if (w->skip_w) nn_linear_forward(y, x, w->skip_w, w->skip_b, B * T, Ci, Co);
+    else memcpy(y, x, B * T * Co * sizeof *y);
+    size_t n = B * T * Co;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (n > 65536)
+#endif
+    for (size_t i = 0; i < n; i++) y[i] += t2[i];
 }
 
-/* Runs ops over Tp frames from in; the result lands in bufs[0] or bufs[1] (returned). */
+static void vae_op_infer(const momu_vae *m, const momu_vae_op *op, float *out, float *t1, float *t2, float *stats,
+                         const float *in, const float *params, size_t B, size_t Tp) {
+    const tensor_table *tab = &m->tab;
+    size_t Tin = vae_op_in_len(op, Tp);
+    if (op->kind == MOMU_VAE_OP_RES) {
+        res_block_w w;
+        res_block_bind(&w, &op->rb, tab, (float *)params);
+        vae_res_infer(out, t1, t2, stats, in, &w, &op->rb, B, Tin);
+    } else if (op->kind == MOMU_VAE_OP_NORM_SILU) {
+        size_t BG = B * m->cfg.groups;
+        nn_groupnorm_forward(out, stats, stats + BG, in, table_cptr(tab, params, op->w_id),
+                             table_cptr(tab, params, op->b_id), B, Tin, op->Ci, m->cfg.groups, RES_GN_EPS);
+        nn_silu_forward(out, out, B * Tin * op->Ci);
+    } else {
+        vae_op_forward(m, op, out, NULL, in, params, B, Tp);   /* conv, upsample: nothing saved */
+    }
+}
+
+/* floats of one inference buffer (the largest activation, or the padded input) */
+static size_t vae_infer_act(const momu_vae *m, const momu_vae_op *ops, size_t n_ops, size_t B, size_t Tp) {
+    size_t a, s, bs;
+    vae_sizes(m, ops, n_ops, B, Tp, &a, &s, &bs);
+    if (B * Tp * m->cfg.in_dim > a) a = B * Tp * m->cfg.in_dim;
+    return (a + 15) & ~(size_t)15;
+}
+
+size_t momu_vae_infer_bytes(const momu_vae *m, size_t B, size_t T, int decode) {
+    size_t Tp = vae_pad_len(m, T);
+    size_t a = vae_infer_act(m, decode ? m->dec : m->enc, decode ? m->n_dec : m->n_enc, B, Tp);
+    return (4 * a + 2 * B * m->cfg.groups + 1) * sizeof(float);
+}
+
+/* Runs ops over Tp frames from in; returns the buffer holding the result (buf[0] or buf[1]). */
 static float *vae_infer_ops(const momu_vae *m, const momu_vae_op *ops, size_t n_ops, const float *params,
-                            const float *in, float *buf0, float *buf1, float *save, size_t B, size_t Tp) {
-    float *bufs[2] = {buf0, buf1};
-    int w = in == buf0 ? 1 : 0;
+                            const float *in, float *const buf[4], float *stats, size_t B, size_t Tp) {
+    int w = in == buf[0] ? 1 : 0;
     const float *cur = in;
     for (size_t j = 0; j < n_ops; j++) {
-        vae_op_forward(m, &ops[j], bufs[w], save, cur, params, B, Tp);
-        cur = bufs[w];
+        vae_op_infer(m, &ops[j], buf[w], buf[2], buf[3], stats, cur, params, B, Tp);
+        cur = buf[w];
         w ^= 1;
     }
     return (float *)cur;
 }
 
-static momu_status vae_infer_alloc(float **blk, float **b0, float **b1, float **save, const momu_vae *m,
+static momu_status vae_infer_alloc(float **blk, float *buf[4], float **stats, const momu_vae *m,
                                    const momu_vae_op *ops, size_t n_ops, size_t B, size_t Tp, momu_err *e) {
-    size_t a, s, bs;
-    vae_sizes(m, ops, n_ops, B, Tp, &a, &s, &bs);
-    if (B * Tp * m->cfg.in_dim > a) a = B * Tp * m->cfg.in_dim;
-    size_t tot;
-    if (!momu_mul_ok(a, 2, &tot) || tot + s < tot) return momu_fail(e, MOMU_ERR_OOM, "vae: input too long");
-    *blk = momu_malloc_array(tot + s + 1, sizeof(float), e);
+    size_t a = vae_infer_act(m, ops, n_ops, B, Tp), tot;
+    if (!momu_mul_ok(a, 4, &tot) || tot + 2 * B * m->cfg.groups + 1 < tot)
+        return momu_fail(e, MOMU_ERR_OOM, "vae: input too long");
+    *blk = momu_malloc_array(tot + 2 * B * m->cfg.groups + 1, sizeof(float), e);
     if (!*blk) return MOMU_ERR_OOM;
-    *b0 = *blk; *b1 = *blk + a; *save = *blk + 2 * a;
+    for (int i = 0; i < 4; i++) buf[i] = *blk + (size_t)i * a;
+    *stats = *blk + 4 * a;
     return MOMU_OK;
 }
 
@@ -174,10 +221,10 @@ momu_status momu_vae_encode(const momu_vae *m, const float *params, const float 
     momu_status st = vae_check_run(m, params, B, T, "vae encode", e);
     if (st) return st;
     size_t Tp = vae_pad_len(m, T), Tz = Tp / m->factor, C = m->cfg.z_channels, F = m->cfg.in_dim;
-    float *blk, *b0, *b1, *save;
-    if ((st = vae_infer_alloc(&blk, &b0, &b1, &save, m, m->enc, m->n_enc, B, Tp, e))) return st;
-    vae_pad_input(b0, x, B, T, Tp, F);
-    const float *mo = vae_infer_ops(m, m->enc, m->n_enc, params, b0, b0, b1, save, B, Tp);
+    float *blk, *buf[4], *stats;
+    if ((st = vae_infer_alloc(&blk, buf, &stats, m, m->enc, m->n_enc, B, Tp, e))) return st;
+    vae_pad_input(buf[0], x, B, T, Tp, F);
+    const float *mo = vae_infer_ops(m, m->enc, m->n_enc, params, buf[0], buf, stats, B, Tp);
     for (size_t r = 0; r < B * Tz; r++) {
         memcpy(mean + r * C, mo + r * 2 * C, C * sizeof *mean);
         if (logvar)
@@ -197,9 +244,9 @@ momu_status momu_vae_decode(const momu_vae *m, const float *params, const float 
     size_t Tp = Tz * m->factor;
     if (T == 0) T = Tp;
     if (T > Tp) return momu_fail(e, MOMU_ERR_ARG, "vae decode: %zu frames asked from %zu latent frames (at most %zu)", T, Tz, Tp);
-    float *blk, *b0, *b1, *save;
-    if ((st = vae_infer_alloc(&blk, &b0, &b1, &save, m, m->dec, m->n_dec, B, Tp, e))) return st;
-    const float *out = vae_infer_ops(m, m->dec, m->n_dec, params, z, b0, b1, save, B, Tp);
+    float *blk, *buf[4], *stats;
+    if ((st = vae_infer_alloc(&blk, buf, &stats, m, m->dec, m->n_dec, B, Tp, e))) return st;
+    const float *out = vae_infer_ops(m, m->dec, m->n_dec, params, z, buf, stats, B, Tp);
     vae_crop(y, out, B, T, Tp, m->cfg.in_dim);
     free(blk);
     return MOMU_OK;
