@@ -226,7 +226,7 @@ momu_status denoiser_trainer_val_loss(denoiser_trainer *tr, const denoiser_laten
     momu_rng_seed(&rng, DN_VAL_SEED);
     size_t Bm = tr->cfg.batch, T = d->T, C = d->C, per = T * C;
     float *noise = tr->buf + 2 * r16(Bm * per), *xt = noise + r16(Bm * per), *eps = xt + r16(Bm * per),
-          *t = eps + 3 * r16(Bm * per);
+          *t = tr->buf + 6 * r16(Bm * per);
     double sum = 0;
     for (size_t i0 = 0; i0 < d->n; i0 += Bm) {
         size_t B = d->n - i0 < Bm ? d->n - i0 : Bm;
