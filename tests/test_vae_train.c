@@ -1,9 +1,13 @@
 /* VAE trainer (include/momu/vae_train.h) on a tiny synthetic prepared folder written here: loader shapes and
  * normalisation, crop alignment of mel and motion on the latent clock, bit-exact resume of both stages
  * (N steps straight == N/2 + resume + N/2, memcmp of weights and EMA), refusal of a checkpoint of the
- * wrong stage, of mismatched data dims and of a missing --music-vae. */
+ * wrong stage, of mismatched data dims and of a missing --music-vae. The straight runs use 1 OpenMP thread,
+ * the split runs 2 or more: the comparison also checks thread-count independence. */
 #include <math.h>
 #include <sys/stat.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "momu/npy.h"
 #include "momu/rng.h"
@@ -158,7 +162,14 @@ static void resume_case(momu_vae_kind k) {
     momu_err e = {0};
     opts_for(&o, k, a, &c);
     if (k == MOMU_VAE_MOTION) { o.music_vae_path = music_ck; o.contrast = 0.5; }
+#ifdef _OPENMP
+    int nt = omp_get_max_threads();
+    omp_set_num_threads(1);   /* the straight run on 1 thread, the split run on the default (2): same bytes */
+#endif
     EXPECT(momu_vae_train_run(&o, &r, &e) == MOMU_OK, "%s", e.msg);
+#ifdef _OPENMP
+    omp_set_num_threads(nt > 1 ? nt : 2);
+#endif
     EXPECT(r.step == 6 && isfinite(r.val_total), "step %zu val %g", r.step, r.val_total);
     if (k == MOMU_VAE_MOTION) EXPECT(r.last_contrast > 0 && r.val_contrast > 0, "contrast %g", r.last_contrast);
     opts_for(&o, k, b, &c);
