@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "momu/audio.h"
 #include "momu/bicor.h"
+#include "momu/json.h"
 #include "momu/vae_train.h"
 
 typedef struct {
@@ -304,13 +305,15 @@ int cli_eval_vae(int argc, char **argv) {
             fprintf(f, "{\n  \"split\": \"%s\", \"windows\": %zu, \"window_seconds\": %.2f", split, N,
                     (double)W / MOMU_DWM_FPS);
             if (music)
-                fprintf(f, ",\n  \"music\": {\"checkpoint\": \"%s\", \"step\": %zu, \"logmel_l1_normalised\": %.6f, "
+                fprintf(f, ",\n  \"music\": {\"checkpoint\": "), momu_json_write_string(f, music),
+                fprintf(f, ", \"step\": %zu, \"logmel_l1_normalised\": %.6f, "
                         "\"logmel_l1_log10\": %.6f, \"gl_windows\": %zu, \"spectral_convergence\": %.6f, "
-                        "\"spectral_convergence_gl_of_input\": %.6f}", music, cmu.step, mr.l1_norm, mr.l1_log10,
+                        "\"spectral_convergence_gl_of_input\": %.6f}", cmu.step, mr.l1_norm, mr.l1_log10,
                         mr.n_gl, mr.sc_vae, mr.sc_gl);
             if (motion)
-                fprintf(f, ",\n  \"motion\": {\"checkpoint\": \"%s\", \"step\": %zu, \"mpjpe_root_aligned_mm\": %.3f, "
-                        "\"mpjpe_global_mm\": %.3f, \"velocity_error_mm_s\": %.3f}", motion, cmo.step, or_.mpjpe_root,
+                fprintf(f, ",\n  \"motion\": {\"checkpoint\": "), momu_json_write_string(f, motion),
+                fprintf(f, ", \"step\": %zu, \"mpjpe_root_aligned_mm\": %.3f, "
+                        "\"mpjpe_global_mm\": %.3f, \"velocity_error_mm_s\": %.3f}", cmo.step, or_.mpjpe_root,
                         or_.mpjpe_global, or_.vel);
             if (music && motion)
                 fprintf(f, ",\n  \"alignment\": {\"segments\": %zu, \"width_latent_frames\": %zu, \"top1_same_window\": %.6f, "
