@@ -45,7 +45,7 @@ static double loss_at(momu_bicor_ws *ws, const float *za, const float *zm, const
     return l;
 }
 
-TEST(loss_value_and_fd_gradient) {
+static void fd_case(int same_crop) {
     momu_rng r;
     momu_rng_seed(&r, 7);
     float za[B * TZ * C], zm[B * TZ * C];
@@ -57,6 +57,7 @@ TEST(loss_value_and_fd_gradient) {
     momu_bicor_ws ws;
     momu_err e = {0};
     EXPECT(momu_bicor_ws_alloc(&ws, 8, C, &e) == MOMU_OK, "%s", e.msg);
+    ws.same_crop_only = same_crop;
     /* reference value: segment max by hand, then the InfoNCE of nn_layers.h */
     float ca[4 * C], cm[4 * C], saved[NN_INFONCE_SAVED(4)];
     for (size_t k = 0; k < n; k++)
@@ -70,7 +71,9 @@ TEST(loss_value_and_fd_gradient) {
             ca[k * C + c] = ma;
             cm[k * C + c] = mm;
         }
-    double ref = nn_infonce_loss_forward(saved, ca, cm, n, C, tau);
+    double ref = same_crop ? 0.5 * (nn_infonce_loss_forward(saved, ca, cm, 2, C, tau) +
+                                    nn_infonce_loss_forward(saved, ca + 2 * C, cm + 2 * C, 2, C, tau))
+                           : nn_infonce_loss_forward(saved, ca, cm, n, C, tau);
     double got = loss_at(&ws, za, zm, wb, wsv, n, tau);
     EXPECT(fabs(got - ref) < 1e-6, "loss %.8f ref %.8f", got, ref);
 
@@ -114,6 +117,9 @@ TEST(loss_value_and_fd_gradient) {
     EXPECT(dzm[(0 * TZ + 3) * C] == 0 && dzm[(0 * TZ + 4) * C] == 0, "gradient outside the windows");
     momu_bicor_ws_free(&ws);
 }
+
+TEST(loss_value_and_fd_gradient) { fd_case(0); }
+TEST(loss_same_crop_negatives_fd_gradient) { fd_case(1); }
 
 TEST(aligned_latents_have_lower_loss) {
     momu_rng r;
@@ -177,6 +183,7 @@ int main(void) {
     RUN(select_windows_nms);
     RUN(q_to_latent);
     RUN(loss_value_and_fd_gradient);
+    RUN(loss_same_crop_negatives_fd_gradient);
     RUN(aligned_latents_have_lower_loss);
     RUN(q_from_features_peaks_at_a_sudden_move);
     return test_summary();

@@ -64,6 +64,9 @@ typedef struct {
     size_t *ia, *im;           /* (cap, C) argmax offsets within the window */
     float  *saved;             /* NN_INFONCE_SAVED(cap) */
     float  *dca, *dcm;         /* (cap, C) */
+    int     same_crop_only;    /* 0 (default): all windows of the batch are negatives; 1: only the windows of
+                                  the same crop (one InfoNCE per crop, averaged over windows; the windows of a
+                                  crop must be consecutive). Set after momu_bicor_ws_alloc. */
 } momu_bicor_ws;
 
 momu_status momu_bicor_ws_alloc(momu_bicor_ws *w, size_t max_windows, size_t C, momu_err *e);

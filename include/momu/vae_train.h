@@ -98,6 +98,7 @@ typedef struct {
     size_t   ckpt_every_steps;       /* also every this many steps (0: off) */
     double   time_limit_min;         /* stop (with a checkpoint) after this much wall time (0: none) */
     momu_bicor_config bicor;
+    int      negatives_same_crop;    /* contrast negatives: 0 all windows of the batch, 1 the same crop only */
     const momu_vae_config *cfg;      /* model config for a fresh run (NULL: momu_vae_config_default) */
     const char *cmdline;             /* stored in the metadata (may be NULL) */
 } momu_vae_train_opts;

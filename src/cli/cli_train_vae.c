@@ -11,7 +11,7 @@ int cli_train_vae(int argc, char **argv) {
     const char *cmd = "train vae";
     momu_vae_train_opts o;
     momu_vae_train_opts_default(&o);
-    const char *stage = NULL, *model_config = NULL;
+    const char *stage = NULL, *model_config = NULL, *negatives = "batch";
     size_t seed = (size_t)o.seed, n_windows = o.bicor.n_windows, width = o.bicor.width, stop_after = 0;
     float crop = (float)o.crop_seconds, lr = (float)o.lr, kl = -1.0f, contrast = (float)o.contrast,
           every = (float)o.ckpt_every_min, limit = 0.0f, tau = o.bicor.tau, ema = (float)o.ema_decay;
@@ -34,6 +34,7 @@ int cli_train_vae(int argc, char **argv) {
         {"windows", CLI_SIZE, &n_windows, "contrastive windows per crop (peaks of Q)"},
         {"window-frames", CLI_SIZE, &width, "contrastive window width in latent frames (12.5 Hz)"},
         {"tau", CLI_FLOAT, &tau, "InfoNCE temperature"},
+        {"negatives", CLI_STR, &negatives, "contrast negatives: batch (all windows of the batch) or crop (same crop only)"},
         {"ema", CLI_FLOAT, &ema, "EMA decay of the weights"},
         {"seed", CLI_SIZE, &seed, "seed (weights, batches, noise)"},
         {"ckpt-every-min", CLI_FLOAT, &every, "checkpoint (with validation) every this many minutes"},
@@ -48,6 +49,9 @@ int cli_train_vae(int argc, char **argv) {
         return cli_errorf(cmd, "--stage music|motion is required"), 2;
     if (!o.data_dir || !o.out_path) return cli_errorf(cmd, "--data and --out are required"), 2;
     o.stage = strcmp(stage, "music") ? MOMU_VAE_MOTION : MOMU_VAE_MUSIC;
+    if (strcmp(negatives, "batch") && strcmp(negatives, "crop"))
+        return cli_errorf(cmd, "--negatives: 'batch' or 'crop', got '%s'", negatives), 2;
+    o.negatives_same_crop = !strcmp(negatives, "crop");
     o.seed = seed;
     o.stop_after = stop_after;
     o.crop_seconds = crop;

@@ -131,7 +131,25 @@ momu_status momu_bicor_loss_forward(momu_bicor_ws *w, const float *za, const flo
     if (n < 2) return MOMU_OK;
     pool(w->ca, w->ia, za, Tz, C, win_b, win_s, n, width);
     pool(w->cm, w->im, zm, Tz, C, win_b, win_s, n, width);
-    *loss = nn_infonce_loss_forward(w->saved, w->ca, w->cm, n, C, tau);
+    if (!w->same_crop_only) {
+        *loss = nn_infonce_loss_forward(w->saved, w->ca, w->cm, n, C, tau);
+        return MOMU_OK;
+    }
+    /* one InfoNCE per crop over its consecutive windows; mean over all windows (each is one positive) */
+    double sum = 0;
+    size_t off = 0;
+    for (size_t k0 = 0, k1; k0 < n; k0 = k1) {
+        for (k1 = k0 + 1; k1 < n && win_b[k1] == win_b[k0]; k1++) {}
+        for (size_t k = k1; k < n; k++)
+            if (win_b[k] == win_b[k0]) {
+                w->n = 0;
+                return momu_fail(e, MOMU_ERR_ARG, "contrast: the windows of crop %zu are not consecutive", win_b[k0]);
+            }
+        size_t g = k1 - k0;
+        if (g >= 2) sum += (double)g * nn_infonce_loss_forward(w->saved + off, w->ca + k0 * C, w->cm + k0 * C, g, C, tau);
+        off += NN_INFONCE_SAVED(g);
+    }
+    *loss = (float)(sum / (double)n);
     return MOMU_OK;
 }
 
@@ -140,7 +158,19 @@ void momu_bicor_loss_backward(momu_bicor_ws *w, float *dza, float *dzm, float dl
     if (n < 2) return;
     memset(w->dca, 0, n * C * sizeof(float));
     memset(w->dcm, 0, n * C * sizeof(float));
-    nn_infonce_loss_backward(dza ? w->dca : NULL, w->dcm, w->saved, w->ca, w->cm, n, C, w->tau, dloss);
+    if (!w->same_crop_only) {
+        nn_infonce_loss_backward(dza ? w->dca : NULL, w->dcm, w->saved, w->ca, w->cm, n, C, w->tau, dloss);
+    } else {
+        size_t off = 0;
+        for (size_t k0 = 0, k1; k0 < n; k0 = k1) {
+            for (k1 = k0 + 1; k1 < n && w->win_b[k1] == w->win_b[k0]; k1++) {}
+            size_t g = k1 - k0;
+            if (g >= 2)
+                nn_infonce_loss_backward(dza ? w->dca + k0 * C : NULL, w->dcm + k0 * C, w->saved + off, w->ca + k0 * C,
+                                         w->cm + k0 * C, g, C, w->tau, dloss * (float)g / (float)n);
+            off += NN_INFONCE_SAVED(g);
+        }
+    }
     /* c[k,ch] = z[b, s + idx[k,ch], ch]: the gradient goes to the argmax frame of each channel */
     for (size_t k = 0; k < n; k++) {
         const size_t base = (w->win_b[k] * w->Tz + w->win_s[k]) * C;

@@ -262,6 +262,7 @@ static momu_status save_ckpt(trainer *t, momu_err *e) {
     if (!st) st = safetensors_meta_putf(&mt, "bicor.n_windows", e, "%zu", o->bicor.n_windows);
     if (!st) st = safetensors_meta_putf(&mt, "bicor.width_latent_frames", e, "%zu", o->bicor.width);
     if (!st) st = safetensors_meta_putf(&mt, "bicor.tau", e, "%g", (double)o->bicor.tau);
+    if (!st) st = safetensors_meta_put(&mt, "bicor.negatives", o->negatives_same_crop ? "crop" : "batch", e);
     if (!st) st = safetensors_meta_put(&mt, "data.dir", t->d.dir, e);
     if (!st) st = safetensors_meta_putf(&mt, "data.window_motion_frames", e, "%zu", t->d.W);
     if (!st) st = safetensors_meta_putf(&mt, "data.train_windows", e, "%zu", t->d.n_train);
@@ -396,6 +397,7 @@ momu_status momu_vae_train_run(const momu_vae_train_opts *o, momu_vae_train_resu
         if (dmax > 1e-4) momu_log("train vae: note: the music VAE's mel statistics differ from %s's by up to %.3g "
                                   "(the music VAE was trained on other prepared data)\n", o->data_dir, dmax);
         if ((st = momu_bicor_ws_alloc(&t.ws, B * o->bicor.n_windows, t.C, e))) goto done;
+        t.ws.same_crop_only = o->negatives_same_crop;
     }
     /* buffers */
     t.mel = momu_malloc_array(B * 4 * L * t.d.M, sizeof(float), e);
