@@ -27,8 +27,8 @@ extern "C" {
  *   x = x + gate1 * Attn(LN(x) * (1 + scale1) + shift1)                         attn.qkv, attn.proj
  *   x = x + gate2 * fc2(GELU_tanh(fc1(LN(x) * (1 + scale2) + shift2)))          mlp.fc1, mlp.fc2
  * LN without affine, eps 1e-6. Attention: qkv split per token as (3, H, D) (timm), softmax(q k^T/sqrt(D)) v;
- * optional RoPE on q and k (nn_rope_forward's rotate_half convention: pairs (i, i+D/2), angle
- * t*10000^(-2i/D), t = token index). */
+ * optional RoPE on q and k (nn_rope_forward / nn_rope_backward of nn_layers.h, rotate_half convention: pairs
+ * (i, i+D/2), angle t*10000^(-2i/D), t = token index). */
 #define DIT_LN_EPS 1e-6f
 #define DIT_ROPE_BASE 10000.0f
 

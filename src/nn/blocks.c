@@ -24,6 +24,7 @@
 
 #include "blocks_kern.h"
 #include "momu/nn_gemm.h"
+#include "momu/nn_layers.h"
 
 #ifdef _OPENMP
 #define BLK_PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
@@ -129,35 +130,22 @@ static inline void blk_ln_mod_row_backward(float *dx, const float *dh, const flo
     }
 }
 
-/* RoPE (Su et al. 2021) in place on the q and k parts of qkv (N,3C), nn_rope_forward's rotate_half
- * convention: pairs (i, i + D/2) of each head, angle t * base^(-2i/D); dir = -1 rotates backwards (R^T,
- * for the backward pass). cs: (T, D/2, 2) table of (cos, sin).
- * Private until the layer file that implements nn_rope_forward links; same convention, tested against torch. */
-static void blk_rope_table(float *cs, size_t T, size_t D) {
-    for (size_t t = 0; t < T; t++)
-        for (size_t i = 0; i < D / 2; i++) {
-            double inv = pow((double)DIT_ROPE_BASE, -2.0 * (double)i / (double)D);
-            double ang = (double)t * inv;
-            cs[(t * (D / 2) + i) * 2] = (float)cos(ang);
-            cs[(t * (D / 2) + i) * 2 + 1] = (float)sin(ang);
-        }
+/* RoPE (nn_rope_forward: Su et al. 2021, rotate_half convention) in place on the q and k parts of qkv. */
+static void blk_rope_forward(float *qkv, size_t B, size_t T, size_t C, size_t H) {
+    nn_rope_forward(qkv, qkv, B, T, H, C / H, 3 * C, 3 * C, 0, DIT_ROPE_BASE);
+    nn_rope_forward(qkv + C, qkv + C, B, T, H, C / H, 3 * C, 3 * C, 0, DIT_ROPE_BASE);
 }
 
-static void blk_rope_apply(float *qkv, const float *cs, size_t B, size_t T, size_t C, size_t H, float dir) {
-    size_t D = C / H, half = D / 2, N = B * T;
-    BLK_PARALLEL_FOR
-    for (size_t n = 0; n < N; n++) {
-        const float *ct = cs + (n % T) * D;
-        for (size_t part = 0; part < 2; part++) {            /* q, then k */
-            float *r = qkv + n * 3 * C + part * C;
-            for (size_t h = 0; h < H; h++)
-                for (size_t i = 0; i < half; i++) {
-                    float c = ct[2 * i], s = dir * ct[2 * i + 1];
-                    float x0 = r[h * D + i], x1 = r[h * D + half + i];
-                    r[h * D + i] = x0 * c - x1 * s;
-                    r[h * D + half + i] = x1 * c + x0 * s;
-                }
-        }
+/* dq, dk (inside dqkv) <- R^T dq, R^T dk, through tmp (N,C) (nn_rope_backward accumulates, so not in place). */
+static void blk_rope_backward(float *dqkv, float *tmp, size_t B, size_t T, size_t C, size_t H) {
+    size_t N = B * T;
+    for (size_t part = 0; part < 2; part++) {
+        float *d = dqkv + part * C;
+        BLK_PARALLEL_FOR
+        for (size_t n = 0; n < N; n++) memset(tmp + n * C, 0, C * sizeof *tmp);
+        nn_rope_backward(tmp, d, B, T, H, C / H, C, 3 * C, 0, DIT_ROPE_BASE);
+        BLK_PARALLEL_FOR
+        for (size_t n = 0; n < N; n++) memcpy(d + n * 3 * C, tmp + n * C, C * sizeof *tmp);
     }
 }
 
@@ -265,7 +253,6 @@ void dit_block_init(const dit_block_w *w, const dit_block *blk, momu_rng *rng) {
 typedef struct {
     float *sc;      /* (B,C)    SiLU(c) */
     float *mod;     /* (B,6C)   shift1 scale1 gate1 shift2 scale2 gate2 */
-    float *rope;    /* (T,D)    cos/sin table (only with RoPE) */
     float *xhat1;   /* (N,C) */
     float *rstd1;   /* (N) */
     float *h1;      /* (N,C)    modulated LN1, input of qkv */
@@ -282,12 +269,12 @@ typedef struct {
 } dit_acts;
 
 static size_t dit_acts_carve(dit_acts *A, float *base, size_t B, size_t T, size_t C, size_t H) {
-    size_t N = B * T, D = C / H, off = 0;
-    float **p[16] = {&A->sc, &A->mod, &A->rope, &A->xhat1, &A->rstd1, &A->h1, &A->qkv, &A->P,
+    size_t N = B * T, off = 0;
+    float **p[15] = {&A->sc, &A->mod, &A->xhat1, &A->rstd1, &A->h1, &A->qkv, &A->P,
                      &A->o,  &A->a,   &A->xhat2, &A->rstd2, &A->h2, &A->f, &A->g, &A->m};
-    size_t n[16] = {B * C, B * 6 * C, T * D, N * C, N, N * C, N * 3 * C, B * H * T * T,
+    size_t n[15] = {B * C, B * 6 * C, N * C, N, N * C, N * 3 * C, B * H * T * T,
                     N * C, N * C, N * C, N, N * C, N * 4 * C, N * 4 * C, N * C};
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < 15; i++) {
         *p[i] = base ? base + off : NULL;
         off += blk_round16(n[i]);
     }
@@ -414,10 +401,7 @@ void dit_block_forward(float *y, float *act, const float *x, const float *c, con
     /* x + gate1 * attn(modulate(norm1(x), shift1, scale1)) */
     dit_ln1(A.xhat1, A.rstd1, A.h1, x, A.mod, N, T, C);
     blk_linear_forward(A.qkv, A.h1, w->qkv_w, w->qkv_b, N, C, 3 * C);
-    if (blk->rope) {
-        blk_rope_table(A.rope, T, C / H);
-        blk_rope_apply(A.qkv, A.rope, B, T, C, H, 1.0f);
-    }
+    if (blk->rope) blk_rope_forward(A.qkv, B, T, C, H);
     dit_attn_forward(A.o, A.P, A.qkv, B, T, C, H);
     blk_linear_forward(A.a, A.o, w->proj_w, w->proj_b, N, C, C);
     /* x1 = x + gate1 * a (held in y);  + gate2 * mlp(modulate(norm2(x1), shift2, scale2)) */
@@ -524,7 +508,7 @@ void dit_block_backward(float *dx, float *dc, const dit_block_w *dw, float *scra
     dit_gate_mul(S.dbuf, S.dx1, A.mod, 2 * C, N, T, C);                        /* da */
     blk_linear_backward(S.dob, 0.0f, dw->proj_w, dw->proj_b, S.dbuf, A.o, w->proj_w, N, C, C);
     dit_attn_backward(S.dqkv, S.dP, S.dob, A.P, A.qkv, B, T, C, H);
-    if (blk->rope) blk_rope_apply(S.dqkv, A.rope, B, T, C, H, -1.0f);
+    if (blk->rope) blk_rope_backward(S.dqkv, S.dob, B, T, C, H);      /* dob is free again */
     blk_linear_backward(S.dh, 0.0f, dw->qkv_w, dw->qkv_b, S.dqkv, A.h1, w->qkv_w, N, C, 3 * C);
     /* h1 = LN(x) * (1 + scale1) + shift1; the residual path adds dx1 */
     BLK_PARALLEL_FOR
@@ -549,14 +533,14 @@ void dit_block_backward(float *dx, float *dc, const dit_block_w *dw, float *scra
 #define DIT_QB 64
 #define DIT_INFER_SLOTS 16
 
-typedef struct { float *sc, *mod, *rope, *h, *qkv, *o, *a, *f, *slots; } dit_infer_tmp;
+typedef struct { float *sc, *mod, *h, *qkv, *o, *a, *f, *slots; } dit_infer_tmp;
 
 static size_t dit_infer_carve(dit_infer_tmp *I, float *base, size_t B, size_t T, size_t C, size_t H) {
-    size_t N = B * T, D = C / H, off = 0;
-    float **p[9] = {&I->sc, &I->mod, &I->rope, &I->h, &I->qkv, &I->o, &I->a, &I->f, &I->slots};
-    size_t n[9] = {B * C, B * 6 * C, T * D, N * C, N * 3 * C, N * C, N * C, N * 4 * C,
-                   (size_t)DIT_INFER_SLOTS * DIT_QB * T};
-    for (int i = 0; i < 9; i++) {
+    size_t N = B * T, off = 0;
+    float **p[8] = {&I->sc, &I->mod, &I->h, &I->qkv, &I->o, &I->a, &I->f, &I->slots};
+    size_t n[8] = {B * C, B * 6 * C, N * C, N * 3 * C, N * C, N * C, N * 4 * C, (size_t)DIT_INFER_SLOTS * DIT_QB * T};
+    (void)H;
+    for (int i = 0; i < 8; i++) {
         *p[i] = base ? base + off : NULL;
         off += blk_round16(n[i]);
     }
@@ -609,10 +593,7 @@ void dit_block_forward_infer(float *y, float *scratch, const float *x, const flo
     dit_adaln_forward(I.mod, I.sc, c, w, B, C);
     dit_ln1(NULL, NULL, I.h, x, I.mod, N, T, C);
     blk_linear_forward(I.qkv, I.h, w->qkv_w, w->qkv_b, N, C, 3 * C);
-    if (blk->rope) {
-        blk_rope_table(I.rope, T, C / H);
-        blk_rope_apply(I.qkv, I.rope, B, T, C, H, 1.0f);
-    }
+    if (blk->rope) blk_rope_forward(I.qkv, B, T, C, H);
     dit_attn_forward_lean(I.o, I.slots, I.qkv, B, T, C, H);
     blk_linear_forward(I.a, I.o, w->proj_w, w->proj_b, N, C, C);
     dit_residual_ln(y, NULL, NULL, I.h, x, I.a, I.mod, B, T, C);       /* y may be x: row n reads x row n first */
