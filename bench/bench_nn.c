@@ -168,8 +168,9 @@ static void bench_dit(const char *outdir, int reps, int do_train) {
         dit_stack_forward_infer(y, iscr, x, c, &s, &tab, p.params, Bs, Ts);
         if (r >= 0) { t[r] = momu_time_s() - t0; tc[r] = cpu_s() - c0; }
     }
-    /* the alternative: the training forward (saves activations and the whole (B,H,T,T) attention) */
-    {
+    /* the alternative: the training forward (saves activations and the whole (B,H,T,T) attention);
+     * skipped with BENCH_NN_LEAN_ONLY=1 (for profiling the lean forward alone) */
+    if (!getenv("BENCH_NN_LEAN_ONLY")) {
         float *act2 = malloc(dit_stack_act_size(&s, Bs, Ts) * sizeof *act2), *y2 = malloc(NC * sizeof *y2);
         double t2[64];
         if (!act2 || !y2) { fprintf(stderr, "bench_nn: out of memory\n"); exit(1); }

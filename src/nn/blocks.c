@@ -36,6 +36,30 @@
 #define BLK_PARALLEL_FOR_DYN
 #endif
 
+#if defined(__AVX512F__) && defined(__FMA__)
+#include <immintrin.h>
+#define BLK_AVX512 1
+/* blk_expf on 16 lanes with intrinsics: the same Cephes polynomial (range reduction with FMA, 2^n by
+ * vscalefps), exactly 0 below e^-80 (as nn_expf: tiny values times activations would make denormal products,
+ * which run ~100x slower). */
+static inline __m512 blk_exp512(__m512 x) {
+    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-80.0f), _CMP_GE_OQ);
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 y = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(y, n));
+}
+#endif
+
 /* Regions inside act/scratch start on 64-byte boundaries (16 floats) so the row loops vectorise. */
 static size_t blk_round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
@@ -322,13 +346,25 @@ size_t dit_block_scratch_size(size_t B, size_t T, size_t C, size_t H) {
 /* mod(B,6C) = SiLU(c) W_ada^T + b_ada   (DiT adaLN_modulation = Sequential(SiLU, Linear(C, 6C))) */
 static void dit_adaln_forward(float *mod, float *sc, const float *c, const dit_block_w *w, size_t B, size_t C) {
     for (size_t i = 0; i < B * C; i++) sc[i] = c[i] / (1.0f + expf(-c[i]));
-    blk_linear_forward(mod, sc, w->ada_w, w->ada_b, B, C, 6 * C);
+    if (B > 8) {
+        blk_linear_forward(mod, sc, w->ada_w, w->ada_b, B, C, 6 * C);
+        return;
+    }
+    /* a few rows: a matrix-vector product that reads each weight row once (sgemm with m = 2 ran at a few
+     * GB/s on the 3.5 MB weight); outputs in chunks of 64, each dot product in blk_dot's fixed order */
+    size_t O = 6 * C, n_ch = (O + 63) / 64;
+    BLK_PARALLEL_FOR
+    for (size_t ch = 0; ch < n_ch; ch++)
+        for (size_t o = ch * 64; o < O && o < ch * 64 + 64; o++) {
+            const float *wr = w->ada_w + o * C;
+            for (size_t b = 0; b < B; b++) mod[b * O + o] = w->ada_b[o] + blk_dot(sc + b * C, wr, C);
+        }
 }
 
 /* y = x + gate * u, one (b) gate row broadcast over T, and the following LayerNorm + modulate fused:
- *   x1 = x + gate1 * a  ->  y;  h2 = LN(x1) * (1 + scale2) + shift2 */
+ *   x1 = x + gate1 * (a + abias)  ->  y;  h2 = LN(x1) * (1 + scale2) + shift2   (abias NULL: none) */
 static void dit_residual_ln(float *y, float *xhat2, float *rstd2, float *h2, const float *x, const float *a,
-                            const float *mod, size_t B, size_t T, size_t C) {
+                            const float *abias, const float *mod, size_t B, size_t T, size_t C) {
     size_t N = B * T;
     (void)B;
     BLK_PARALLEL_FOR
@@ -337,7 +373,8 @@ static void dit_residual_ln(float *y, float *xhat2, float *rstd2, float *h2, con
         const float *gate1 = mb + 2 * C;
         float *yr = y + n * C;
         const float *xr = x + n * C, *ar = a + n * C;
-        for (size_t j = 0; j < C; j++) yr[j] = xr[j] + gate1[j] * ar[j];
+        if (abias) for (size_t j = 0; j < C; j++) yr[j] = xr[j] + gate1[j] * (ar[j] + abias[j]);
+        else for (size_t j = 0; j < C; j++) yr[j] = xr[j] + gate1[j] * ar[j];
         float r = blk_ln_mod_row(xhat2 ? xhat2 + n * C : NULL, h2 + n * C, yr, mb + 3 * C, mb + 4 * C, C);
         if (rstd2) rstd2[n] = r;
     }
@@ -366,14 +403,40 @@ static void dit_gelu_forward(float *g, const float *f, size_t n) {
     }
 }
 
-/* y += gate2 * m (gate2 broadcast over T). */
-static void dit_gate_add(float *y, const float *m, const float *mod, size_t N, size_t T, size_t C) {
+/* f = GELU_tanh(f + fbias) in place over (N,F) rows (the lean forward: fc1 ran without its bias). */
+static void dit_gelu_bias_inplace(float *f, const float *fbias, size_t N, size_t F) {
+    BLK_PARALLEL_FOR
+    for (size_t n = 0; n < N; n++) {
+        float *r = f + n * F;
+        size_t j = 0;
+#ifdef BLK_AVX512
+        const __m512 k0 = _mm512_set1_ps(-2.0f * BLK_GELU_K0), k1 = _mm512_set1_ps(BLK_GELU_K1);
+        const __m512 one = _mm512_set1_ps(1.0f);
+        for (; j + 16 <= F; j += 16) {
+            __m512 x = _mm512_add_ps(_mm512_loadu_ps(r + j), _mm512_loadu_ps(fbias + j));
+            __m512 x2 = _mm512_mul_ps(x, x);
+            __m512 mu2 = _mm512_mul_ps(k0, _mm512_fmadd_ps(_mm512_mul_ps(k1, x2), x, x));   /* -2u */
+            _mm512_storeu_ps(r + j, _mm512_div_ps(x, _mm512_add_ps(one, blk_exp512(mu2))));
+        }
+#endif
+        for (; j < F; j++) {
+            float x = r[j] + fbias[j];
+            float u = BLK_GELU_K0 * (x + BLK_GELU_K1 * x * x * x);
+            r[j] = x / (1.0f + blk_expf(-2.0f * u));
+        }
+    }
+}
+
+/* y += gate2 * (m + mbias) (gate2 broadcast over T; mbias NULL: none). */
+static void dit_gate_add(float *y, const float *m, const float *mbias, const float *mod, size_t N, size_t T,
+                         size_t C) {
     BLK_PARALLEL_FOR
     for (size_t n = 0; n < N; n++) {
         const float *gate2 = mod + (n / T) * 6 * C + 5 * C;
         float *yr = y + n * C;
         const float *mr = m + n * C;
-        for (size_t j = 0; j < C; j++) yr[j] += gate2[j] * mr[j];
+        if (mbias) for (size_t j = 0; j < C; j++) yr[j] += gate2[j] * (mr[j] + mbias[j]);
+        else for (size_t j = 0; j < C; j++) yr[j] += gate2[j] * mr[j];
     }
 }
 
@@ -405,11 +468,11 @@ void dit_block_forward(float *y, float *act, const float *x, const float *c, con
     dit_attn_forward(A.o, A.P, A.qkv, B, T, C, H);
     blk_linear_forward(A.a, A.o, w->proj_w, w->proj_b, N, C, C);
     /* x1 = x + gate1 * a (held in y);  + gate2 * mlp(modulate(norm2(x1), shift2, scale2)) */
-    dit_residual_ln(y, A.xhat2, A.rstd2, A.h2, x, A.a, A.mod, B, T, C);
+    dit_residual_ln(y, A.xhat2, A.rstd2, A.h2, x, A.a, NULL, A.mod, B, T, C);
     blk_linear_forward(A.f, A.h2, w->fc1_w, w->fc1_b, N, C, 4 * C);
     dit_gelu_forward(A.g, A.f, N * 4 * C);
     blk_linear_forward(A.m, A.g, w->fc2_w, w->fc2_b, N, 4 * C, C);
-    dit_gate_add(y, A.m, A.mod, N, T, C);
+    dit_gate_add(y, A.m, NULL, A.mod, N, T, C);
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
@@ -533,13 +596,141 @@ void dit_block_backward(float *dx, float *dc, const dit_block_w *dw, float *scra
 #define DIT_QB 64
 #define DIT_INFER_SLOTS 16
 
+#if defined(__AVX512F__) && defined(__FMA__)
+/* AVX-512 path: one work item per (batch, head); K^T (D, Tp) and V (T, Dp) of the head are packed once into
+ * the thread's slot (Tp = T rounded up to DIT_AK, Dp = D rounded up to 16, zero padded), then per block of
+ * DIT_QB queries: S = scale q k^T by an 8 x 32 register tile, exp in place (blk_exp_row), o = (S v) / rowsum
+ * by an 8 x (up to 48) register tile, the 1/rowsum applied in the store. (OpenBLAS on these 64 x 375 x 48
+ * products re-packed k and v for every query block and reached ~75 GFLOP/s on one core.) */
+#define DIT_AK 32
+static size_t dit_attn_slot_floats(size_t T, size_t D) {
+    size_t Tp = (T + DIT_AK - 1) / DIT_AK * DIT_AK, Dp = (D + 15) / 16 * 16;
+    return blk_round16(D * Tp) + blk_round16(T * Dp) + blk_round16((size_t)DIT_QB * Tp);
+}
+
+/* S rows r < 8 (row r at S + r*lds), key columns j..j+31: scale * sum_p q_r[p] kt[p][j..] (p in order). */
+static inline __attribute__((always_inline)) void dit_att_s_tile(float *S, size_t lds, const float *const *qr,
+                                                                  const float *kt, size_t Tp, size_t D,
+                                                                  size_t j, __m512 vscale) {
+    __m512 a0[8], a1[8];
+    for (int r = 0; r < 8; r++) { a0[r] = _mm512_setzero_ps(); a1[r] = _mm512_setzero_ps(); }
+    for (size_t p = 0; p < D; p++) {
+        __m512 b0 = _mm512_loadu_ps(kt + p * Tp + j), b1 = _mm512_loadu_ps(kt + p * Tp + j + 16);
+        for (int r = 0; r < 8; r++) {
+            __m512 q = _mm512_set1_ps(qr[r][p]);
+            a0[r] = _mm512_fmadd_ps(q, b0, a0[r]);
+            a1[r] = _mm512_fmadd_ps(q, b1, a1[r]);
+        }
+    }
+    for (int r = 0; r < 8; r++) {
+        _mm512_storeu_ps(S + r * lds + j, _mm512_mul_ps(a0[r], vscale));
+        _mm512_storeu_ps(S + r * lds + j + 16, _mm512_mul_ps(a1[r], vscale));
+    }
+}
+
+/* o rows r < mr, columns d0 .. d0 + 16 NV (the last vector masked by `last`): inv[r] * sum_p S[r][p] vp[p][..]
+ * over p < T in order. */
+static inline __attribute__((always_inline)) void dit_att_pv_tile(float *o, size_t ldo, const float *S, size_t lds,
+                                                                   const float *vp, size_t Dp, size_t T,
+                                                                   size_t d0, const float *inv, size_t mr,
+                                                                   int NV, __mmask16 last) {
+    __m512 acc[8][3];
+    for (int r = 0; r < 8; r++)
+        for (int c = 0; c < 3; c++) acc[r][c] = _mm512_setzero_ps();
+    for (size_t p = 0; p < T; p++) {
+        __m512 v[3];
+        for (int c = 0; c < NV; c++) v[c] = _mm512_loadu_ps(vp + p * Dp + d0 + 16 * c);
+        for (int r = 0; r < 8; r++) {
+            __m512 s = _mm512_set1_ps(S[r * lds + p]);
+            for (int c = 0; c < NV; c++) acc[r][c] = _mm512_fmadd_ps(s, v[c], acc[r][c]);
+        }
+    }
+    for (size_t r = 0; r < mr; r++) {
+        __m512 iv = _mm512_set1_ps(inv[r]);
+        for (int c = 0; c < NV; c++) {
+            __mmask16 m = c == NV - 1 ? last : (__mmask16)0xFFFF;
+            _mm512_mask_storeu_ps(o + r * ldo + d0 + 16 * c, m, _mm512_mul_ps(acc[r][c], iv));
+        }
+    }
+}
+
+/* blk_exp_row with intrinsics (gcc leaves the max loop of blk_exp_row scalar): s[j] = exp(s[j] - max s) for
+ * j < n by blk_exp512, returns the sum (16 lanes reduced in a fixed order: independent of threads). */
+static inline float dit_exp_row512(float *s, size_t n) {
+    size_t nv = n / 16;
+    __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1u);
+    __m512 vm = _mm512_set1_ps(-INFINITY);
+    for (size_t i = 0; i < nv; i++) vm = _mm512_max_ps(vm, _mm512_loadu_ps(s + 16 * i));
+    if (tail) vm = _mm512_max_ps(vm, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, s + 16 * nv));
+    __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vm)), acc = _mm512_setzero_ps();
+    for (size_t i = 0; i < nv; i++) {
+        __m512 y = blk_exp512(_mm512_sub_ps(_mm512_loadu_ps(s + 16 * i), mx));
+        _mm512_storeu_ps(s + 16 * i, y);
+        acc = _mm512_add_ps(acc, y);
+    }
+    if (tail) {
+        __m512 y = blk_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, s + 16 * nv), mx));
+        _mm512_mask_storeu_ps(s + 16 * nv, tail, y);
+        acc = _mm512_mask_add_ps(acc, tail, acc, y);
+    }
+    float l[16], sum = 0.0f;
+    _mm512_storeu_ps(l, acc);
+    for (int i = 0; i < 16; i++) sum += l[i];
+    return sum;
+}
+
+static void dit_attn_head_avx512(float *o, float *slot, const float *qkv, size_t b, size_t h, size_t T,
+                                 size_t C, size_t H) {
+    size_t D = C / H, Tp = (T + DIT_AK - 1) / DIT_AK * DIT_AK, Dp = (D + 15) / 16 * 16, ld = 3 * C;
+    float *kt = slot, *vp = kt + blk_round16(D * Tp), *S = vp + blk_round16(T * Dp);
+    const float *q = qkv + b * T * ld + h * D, *k = q + C, *v = q + 2 * C;
+    for (size_t t0 = 0; t0 < Tp; t0 += 16) {         /* 16 keys at a time: their rows stay in L1 over p */
+        size_t nt = t0 < T ? (T - t0 < 16 ? T - t0 : 16) : 0;
+        for (size_t p = 0; p < D; p++) {
+            float *dst = kt + p * Tp + t0;
+            for (size_t t = 0; t < nt; t++) dst[t] = k[(t0 + t) * ld + p];
+            for (size_t t = nt; t < 16; t++) dst[t] = 0.0f;
+        }
+    }
+    for (size_t t = 0; t < T; t++) {
+        memcpy(vp + t * Dp, v + t * ld, D * sizeof *vp);
+        for (size_t d = D; d < Dp; d++) vp[t * Dp + d] = 0.0f;
+    }
+    __m512 vscale = _mm512_set1_ps(1.0f / sqrtf((float)D));
+    for (size_t t0 = 0; t0 < T; t0 += DIT_QB) {
+        size_t nq = T - t0 < DIT_QB ? T - t0 : DIT_QB;
+        float inv[DIT_QB];
+        for (size_t g = 0; g < nq; g += 8) {
+            const float *qr[8];
+            for (size_t r = 0; r < 8; r++) qr[r] = q + (t0 + (g + r < nq ? g + r : nq - 1)) * ld;
+            for (size_t j = 0; j < Tp; j += DIT_AK) dit_att_s_tile(S + g * Tp, Tp, qr, kt, Tp, D, j, vscale);
+        }
+        for (size_t t = 0; t < nq; t++) inv[t] = 1.0f / dit_exp_row512(S + t * Tp, T);
+        for (size_t g = 0; g < nq; g += 8) {
+            size_t mr = nq - g < 8 ? nq - g : 8;
+            float *og = o + (b * T + t0 + g) * C + h * D;
+            for (size_t d0 = 0; d0 < Dp; d0 += 48) {
+                size_t nd = D - d0 < 48 ? D - d0 : 48;       /* valid columns in this chunk */
+                int nv = (int)((nd + 15) / 16);
+                __mmask16 last = (__mmask16)(nd % 16 ? (1u << (nd % 16)) - 1u : 0xFFFFu);
+                if (nv == 3) dit_att_pv_tile(og, C, S + g * Tp, Tp, vp, Dp, T, d0, inv + g, mr, 3, last);
+                else if (nv == 2) dit_att_pv_tile(og, C, S + g * Tp, Tp, vp, Dp, T, d0, inv + g, mr, 2, last);
+                else dit_att_pv_tile(og, C, S + g * Tp, Tp, vp, Dp, T, d0, inv + g, mr, 1, last);
+            }
+        }
+    }
+}
+#else
+static size_t dit_attn_slot_floats(size_t T, size_t D) { (void)D; return (size_t)DIT_QB * T; }
+#endif
+
 typedef struct { float *sc, *mod, *h, *qkv, *o, *a, *f, *slots; } dit_infer_tmp;
 
 static size_t dit_infer_carve(dit_infer_tmp *I, float *base, size_t B, size_t T, size_t C, size_t H) {
     size_t N = B * T, off = 0;
     float **p[8] = {&I->sc, &I->mod, &I->h, &I->qkv, &I->o, &I->a, &I->f, &I->slots};
-    size_t n[8] = {B * C, B * 6 * C, N * C, N * 3 * C, N * C, N * C, N * 4 * C, (size_t)DIT_INFER_SLOTS * DIT_QB * T};
-    (void)H;
+    size_t n[8] = {B * C, B * 6 * C, N * C, N * 3 * C, N * C, N * C, N * 4 * C,
+                   (size_t)DIT_INFER_SLOTS * dit_attn_slot_floats(T, C / H)};
     for (int i = 0; i < 8; i++) {
         *p[i] = base ? base + off : NULL;
         off += blk_round16(n[i]);
@@ -555,6 +746,23 @@ size_t dit_block_infer_scratch_size(size_t B, size_t T, size_t C, size_t H) {
 
 static void dit_attn_forward_lean(float *o, float *slots, const float *qkv, size_t B, size_t T, size_t C,
                                   size_t H) {
+#if defined(__AVX512F__) && defined(__FMA__)
+    size_t slot_n = dit_attn_slot_floats(T, C / H);
+#ifdef _OPENMP
+    int nt = omp_get_max_threads();
+    if (nt > DIT_INFER_SLOTS) nt = DIT_INFER_SLOTS;
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+#ifdef _OPENMP
+        float *slot = slots + (size_t)omp_get_thread_num() * slot_n;
+#pragma omp for schedule(dynamic)
+#else
+        float *slot = slots;
+#endif
+        for (size_t bh = 0; bh < B * H; bh++) dit_attn_head_avx512(o, slot, qkv, bh / H, bh % H, T, C, H);
+    }
+#else
     size_t D = C / H, n_qb = (T + DIT_QB - 1) / DIT_QB, n_items = B * H * n_qb;
     float scale = 1.0f / sqrtf((float)D);
 #ifdef _OPENMP
@@ -583,6 +791,7 @@ static void dit_attn_forward_lean(float *o, float *slots, const float *qkv, size
                 for (size_t d = 0; d < D; d++) ob[t * C + d] *= inv[t];
         }
     }
+#endif
 }
 
 void dit_block_forward_infer(float *y, float *scratch, const float *x, const float *c, const dit_block_w *w,
@@ -595,12 +804,14 @@ void dit_block_forward_infer(float *y, float *scratch, const float *x, const flo
     blk_linear_forward(I.qkv, I.h, w->qkv_w, w->qkv_b, N, C, 3 * C);
     if (blk->rope) blk_rope_forward(I.qkv, B, T, C, H);
     dit_attn_forward_lean(I.o, I.slots, I.qkv, B, T, C, H);
-    blk_linear_forward(I.a, I.o, w->proj_w, w->proj_b, N, C, C);
-    dit_residual_ln(y, NULL, NULL, I.h, x, I.a, I.mod, B, T, C);       /* y may be x: row n reads x row n first */
-    blk_linear_forward(I.f, I.h, w->fc1_w, w->fc1_b, N, C, 4 * C);
-    dit_gelu_forward(I.f, I.f, N * 4 * C);
-    blk_linear_forward(I.a, I.f, w->fc2_w, w->fc2_b, N, 4 * C, C);
-    dit_gate_add(y, I.a, I.mod, N, T, C);
+    /* proj, fc1, fc2 run without their bias (no broadcast pass, sgemm does not read C); each bias is added
+     * by the pass that reads the product next: residual + LN, GELU, gated residual */
+    nn_gemm(NN_GEMM_N, NN_GEMM_T, N, C, C, 1.0f, I.o, C, w->proj_w, C, 0.0f, I.a, C);
+    dit_residual_ln(y, NULL, NULL, I.h, x, I.a, w->proj_b, I.mod, B, T, C);  /* y may be x: row n reads x row n first */
+    nn_gemm(NN_GEMM_N, NN_GEMM_T, N, 4 * C, C, 1.0f, I.h, C, w->fc1_w, C, 0.0f, I.f, 4 * C);
+    dit_gelu_bias_inplace(I.f, w->fc1_b, N, 4 * C);
+    nn_gemm(NN_GEMM_N, NN_GEMM_T, N, C, 4 * C, 1.0f, I.f, 4 * C, w->fc2_w, 4 * C, 0.0f, I.a, C);
+    dit_gate_add(y, I.a, w->fc2_b, I.mod, N, T, C);
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
