@@ -10,6 +10,7 @@ R=${1:-runs}
 P=${2:-$R/data/prep}
 B=$(mktemp /tmp/momu-eval.XXXXXX)
 cp ./momu "$B"
+chmod +x "$B"
 trap 'rm -f "$B"' EXIT
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 for m in motion motion_nocontrast; do
