@@ -60,6 +60,9 @@ static inline __m512 blk_exp512(__m512 x) {
 }
 #endif
 
+/* Fixed lane count of the vectorised, thread-independent sums (softmax, dot products, LayerNorm). */
+#define BLK_LANES 16
+
 /* Regions inside act/scratch start on 64-byte boundaries (16 floats) so the row loops vectorise. */
 static size_t blk_round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
@@ -121,13 +124,23 @@ static void blk_tsum(float *out, size_t ld_out, const float *u, const float *v, 
  * DiT's modulate(): h = xhat * (1 + scale) + shift. Two-pass mean/variance (biased, as torch). */
 static inline float blk_ln_mod_row(float *xhat, float *h, const float *x, const float *shift, const float *scale,
                                    size_t C) {
+    /* sums in 16 fixed lanes (vectorised, thread-independent); a plain float `+=` stays scalar without
+     * -ffast-math and was most of the LN time */
+    float ls[BLK_LANES] = {0}, lv[BLK_LANES] = {0};
+    size_t nv = C - C % BLK_LANES, j;
+    for (j = 0; j < nv; j += BLK_LANES)
+        for (int l = 0; l < BLK_LANES; l++) ls[l] += x[j + l];
     float mean = 0.0f, var = 0.0f;
-    for (size_t j = 0; j < C; j++) mean += x[j];
+    for (int l = 0; l < BLK_LANES; l++) mean += ls[l];
+    for (; j < C; j++) mean += x[j];
     mean /= (float)C;
-    for (size_t j = 0; j < C; j++) { float d = x[j] - mean; var += d * d; }
+    for (j = 0; j < nv; j += BLK_LANES)
+        for (int l = 0; l < BLK_LANES; l++) { float d = x[j + l] - mean; lv[l] += d * d; }
+    for (int l = 0; l < BLK_LANES; l++) var += lv[l];
+    for (; j < C; j++) { float d = x[j] - mean; var += d * d; }
     var /= (float)C;
     float rstd = 1.0f / sqrtf(var + DIT_LN_EPS);
-    for (size_t j = 0; j < C; j++) {
+    for (j = 0; j < C; j++) {
         float xh = (x[j] - mean) * rstd;
         if (xhat) xhat[j] = xh;
         h[j] = xh * (1.0f + scale[j]) + shift[j];
@@ -176,7 +189,6 @@ static void blk_rope_backward(float *dqkv, float *tmp, size_t B, size_t T, size_
 /* Row softmax in place (torch.softmax): subtract the row max for stability. The max and the sum run in
  * 16 fixed lanes combined in a fixed order, so the loops vectorise (a plain float `sum +=` would not
  * without -ffast-math) and the result does not depend on threads. */
-#define BLK_LANES 16
 /* s[j] = exp(s[j] - max s) in place; returns the sum (for the caller to normalise: in the lean forward the
  * 1/sum goes onto the (rows, D) output of P v instead of the (rows, T) probabilities). */
 static inline float blk_exp_row(float *s, size_t n) {
@@ -416,7 +428,10 @@ static void dit_gelu_bias_inplace(float *f, const float *fbias, size_t N, size_t
             __m512 x = _mm512_add_ps(_mm512_loadu_ps(r + j), _mm512_loadu_ps(fbias + j));
             __m512 x2 = _mm512_mul_ps(x, x);
             __m512 mu2 = _mm512_mul_ps(k0, _mm512_fmadd_ps(_mm512_mul_ps(k1, x2), x, x));   /* -2u */
-            _mm512_storeu_ps(r + j, _mm512_div_ps(x, _mm512_add_ps(one, blk_exp512(mu2))));
+            /* x / d by rcp14 and one Newton step (~1 ulp; vdivps is the slowest op of this loop) */
+            __m512 d = _mm512_add_ps(one, blk_exp512(mu2)), rc = _mm512_rcp14_ps(d);
+            rc = _mm512_mul_ps(rc, _mm512_fnmadd_ps(d, rc, _mm512_set1_ps(2.0f)));
+            _mm512_storeu_ps(r + j, _mm512_mul_ps(x, rc));
         }
 #endif
         for (; j < F; j++) {
@@ -599,32 +614,35 @@ void dit_block_backward(float *dx, float *dc, const dit_block_w *dw, float *scra
 #if defined(__AVX512F__) && defined(__FMA__)
 /* AVX-512 path: one work item per (batch, head); K^T (D, Tp) and V (T, Dp) of the head are packed once into
  * the thread's slot (Tp = T rounded up to DIT_AK, Dp = D rounded up to 16, zero padded), then per block of
- * DIT_QB queries: S = scale q k^T by an 8 x 32 register tile, exp in place (blk_exp_row), o = (S v) / rowsum
+ * DIT_QB queries: S = scale q k^T by an 8 x 48 register tile, exp in place (blk_exp_row), o = (S v) / rowsum
  * by an 8 x (up to 48) register tile, the 1/rowsum applied in the store. (OpenBLAS on these 64 x 375 x 48
  * products re-packed k and v for every query block and reached ~75 GFLOP/s on one core.) */
-#define DIT_AK 32
+#define DIT_AK 48
 static size_t dit_attn_slot_floats(size_t T, size_t D) {
     size_t Tp = (T + DIT_AK - 1) / DIT_AK * DIT_AK, Dp = (D + 15) / 16 * 16;
     return blk_round16(D * Tp) + blk_round16(T * Dp) + blk_round16((size_t)DIT_QB * Tp);
 }
 
-/* S rows r < 8 (row r at S + r*lds), key columns j..j+31: scale * sum_p q_r[p] kt[p][j..] (p in order). */
+/* S rows r < 8 (row r at S + r*lds), key columns j..j+47: scale * sum_p q_r[p] kt[p][j..] (p in order). */
 static inline __attribute__((always_inline)) void dit_att_s_tile(float *S, size_t lds, const float *const *qr,
                                                                   const float *kt, size_t Tp, size_t D,
                                                                   size_t j, __m512 vscale) {
-    __m512 a0[8], a1[8];
-    for (int r = 0; r < 8; r++) { a0[r] = _mm512_setzero_ps(); a1[r] = _mm512_setzero_ps(); }
+    __m512 a0[8], a1[8], a2[8];
+    for (int r = 0; r < 8; r++) { a0[r] = _mm512_setzero_ps(); a1[r] = _mm512_setzero_ps(); a2[r] = _mm512_setzero_ps(); }
     for (size_t p = 0; p < D; p++) {
-        __m512 b0 = _mm512_loadu_ps(kt + p * Tp + j), b1 = _mm512_loadu_ps(kt + p * Tp + j + 16);
+        const float *kp = kt + p * Tp + j;
+        __m512 b0 = _mm512_loadu_ps(kp), b1 = _mm512_loadu_ps(kp + 16), b2 = _mm512_loadu_ps(kp + 32);
         for (int r = 0; r < 8; r++) {
             __m512 q = _mm512_set1_ps(qr[r][p]);
             a0[r] = _mm512_fmadd_ps(q, b0, a0[r]);
             a1[r] = _mm512_fmadd_ps(q, b1, a1[r]);
+            a2[r] = _mm512_fmadd_ps(q, b2, a2[r]);
         }
     }
     for (int r = 0; r < 8; r++) {
         _mm512_storeu_ps(S + r * lds + j, _mm512_mul_ps(a0[r], vscale));
         _mm512_storeu_ps(S + r * lds + j + 16, _mm512_mul_ps(a1[r], vscale));
+        _mm512_storeu_ps(S + r * lds + j + 32, _mm512_mul_ps(a2[r], vscale));
     }
 }
 
@@ -700,11 +718,12 @@ static void dit_attn_head_avx512(float *o, float *slot, const float *qkv, size_t
     for (size_t t0 = 0; t0 < T; t0 += DIT_QB) {
         size_t nq = T - t0 < DIT_QB ? T - t0 : DIT_QB;
         float inv[DIT_QB];
-        for (size_t g = 0; g < nq; g += 8) {
-            const float *qr[8];
-            for (size_t r = 0; r < 8; r++) qr[r] = q + (t0 + (g + r < nq ? g + r : nq - 1)) * ld;
-            for (size_t j = 0; j < Tp; j += DIT_AK) dit_att_s_tile(S + g * Tp, Tp, qr, kt, Tp, D, j, vscale);
-        }
+        for (size_t j = 0; j < Tp; j += DIT_AK)          /* a (D, 48) tile of K^T stays in L1 over the queries */
+            for (size_t g = 0; g < nq; g += 8) {
+                const float *qr[8];
+                for (size_t r = 0; r < 8; r++) qr[r] = q + (t0 + (g + r < nq ? g + r : nq - 1)) * ld;
+                dit_att_s_tile(S + g * Tp, Tp, qr, kt, Tp, D, j, vscale);
+            }
         for (size_t t = 0; t < nq; t++) inv[t] = 1.0f / dit_exp_row512(S + t * Tp, T);
         for (size_t g = 0; g < nq; g += 8) {
             size_t mr = nq - g < 8 ? nq - g : 8;
