@@ -39,12 +39,12 @@
 #if defined(__AVX512F__) && defined(__FMA__)
 #include <immintrin.h>
 #define BLK_AVX512 1
-/* blk_expf on 16 lanes with intrinsics: the same Cephes polynomial (range reduction with FMA, 2^n by
- * vscalefps), exactly 0 below e^-80 (as nn_expf: tiny values times activations would make denormal products,
- * which run ~100x slower). */
+/* blk_expf on 16 lanes with intrinsics, for x <= 88 (the caller clamps above if needed): the same Cephes
+ * polynomial (range reduction with FMA, 2^n by vscalefps), exactly 0 below e^-80 (as nn_expf: tiny values
+ * times activations would make denormal products, which run ~100x slower); no lower clamp is needed since
+ * those lanes are zeroed. */
 static inline __m512 blk_exp512(__m512 x) {
     __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-80.0f), _CMP_GE_OQ);
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
@@ -56,7 +56,7 @@ static inline __m512 blk_exp512(__m512 x) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
     __m512 y = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(y, n));
+    return _mm512_maskz_scalef_ps(keep, y, n);
 }
 #endif
 
@@ -428,6 +428,7 @@ static void dit_gelu_bias_inplace(float *f, const float *fbias, size_t N, size_t
             __m512 x = _mm512_add_ps(_mm512_loadu_ps(r + j), _mm512_loadu_ps(fbias + j));
             __m512 x2 = _mm512_mul_ps(x, x);
             __m512 mu2 = _mm512_mul_ps(k0, _mm512_fmadd_ps(_mm512_mul_ps(k1, x2), x, x));   /* -2u */
+            mu2 = _mm512_min_ps(mu2, _mm512_set1_ps(88.0f));                 /* e^88 stays finite */
             /* x / d by rcp14 and one Newton step (~1 ulp; vdivps is the slowest op of this loop) */
             __m512 d = _mm512_add_ps(one, blk_exp512(mu2)), rc = _mm512_rcp14_ps(d);
             rc = _mm512_mul_ps(rc, _mm512_fnmadd_ps(d, rc, _mm512_set1_ps(2.0f)));
@@ -702,13 +703,15 @@ static void dit_attn_head_avx512(float *o, float *slot, const float *qkv, size_t
     size_t D = C / H, Tp = (T + DIT_AK - 1) / DIT_AK * DIT_AK, Dp = (D + 15) / 16 * 16, ld = 3 * C;
     float *kt = slot, *vp = kt + blk_round16(D * Tp), *S = vp + blk_round16(T * Dp);
     const float *q = qkv + b * T * ld + h * D, *k = q + C, *v = q + 2 * C;
-    for (size_t t0 = 0; t0 < Tp; t0 += 16) {         /* 16 keys at a time: their rows stay in L1 over p */
+    /* K^T by gathers: 16 keys' element p per instruction, zeros past T */
+    __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                      _mm512_set1_epi32((int)ld));
+    for (size_t t0 = 0; t0 < Tp; t0 += 16) {
         size_t nt = t0 < T ? (T - t0 < 16 ? T - t0 : 16) : 0;
-        for (size_t p = 0; p < D; p++) {
-            float *dst = kt + p * Tp + t0;
-            for (size_t t = 0; t < nt; t++) dst[t] = k[(t0 + t) * ld + p];
-            for (size_t t = nt; t < 16; t++) dst[t] = 0.0f;
-        }
+        __mmask16 m = (__mmask16)(nt == 16 ? 0xFFFFu : (1u << nt) - 1u);
+        const float *kb = k + (nt ? t0 : 0) * ld;
+        for (size_t p = 0; p < D; p++)
+            _mm512_storeu_ps(kt + p * Tp + t0, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows, kb + p, 4));
     }
     for (size_t t = 0; t < T; t++) {
         memcpy(vp + t * Dp, v + t * ld, D * sizeof *vp);
