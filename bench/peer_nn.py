@@ -108,11 +108,13 @@ def bench_dit(d, reps, C=384, H=8, NB=4):
     # eager under no_grad and inference_mode, and TorchScript (trace + freeze, which folds the weights and
     # may pick oneDNN kernels): the fastest of the three is PyTorch's number
     m.eval()
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")           # TracerWarning: math.sqrt(D) becomes a constant (it is one)
-        frozen = torch.jit.freeze(torch.jit.trace(m, (xs, cs)))
+    frozen = None
     for mode in ("no_grad", "inference_mode", "jit_freeze"):
         ctx = torch.inference_mode if mode == "inference_mode" else torch.no_grad
+        if mode == "jit_freeze":                  # traced after the eager runs, so it cannot affect them
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # TracerWarning: math.sqrt(D) becomes a constant (it is one)
+                frozen = torch.jit.freeze(torch.jit.trace(m, (xs, cs)))
         fn = frozen if mode == "jit_freeze" else m
         with ctx():
             ys = fn(xs, cs)
