@@ -8,8 +8,11 @@
  * passed without copying. beta == 0 overwrites C without reading it (NaNs in C are not propagated).
  *
  * Threading: nn_gemm uses cblas_sgemm (the OpenMP build of OpenBLAS, which owns its threads) when the
- * library was compiled with MOMU_USE_BLAS and m*n*k >= NN_GEMM_BLAS_MIN; otherwise a loop kernel. Never call
- * nn_gemm from inside an omp parallel region: use nn_gemm_serial there (never threads, never calls BLAS).
+ * library was compiled with MOMU_USE_BLAS and m*n*k >= NN_GEMM_BLAS_MIN; otherwise a loop kernel. Called
+ * outside a parallel region it is threaded by OpenBLAS; called inside an omp parallel region (as the DiT
+ * blocks do per (batch, head)) the OpenMP build of OpenBLAS runs it on the calling thread only, so results do
+ * not depend on the thread count either way (tests/test_nn_blocks.c checks 1 vs 2 threads byte for byte).
+ * Never link a pthreads OpenBLAS (STYLE.md §13). nn_gemm_serial never threads and never calls BLAS.
  * nn_gemm_ref is the naive triple loop (double accumulator) used to test both. */
 #ifndef MOMU_NN_GEMM_H
 #define MOMU_NN_GEMM_H

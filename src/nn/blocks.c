@@ -6,7 +6,7 @@
  *
  * Threading (STYLE.md §13/14): the big products go to nn_gemm (OpenBLAS threads itself) outside any parallel
  * region; element-wise passes are omp loops over rows (disjoint outputs); attention is an omp loop over
- * (batch, head) with single-threaded sgemm inside (blk_gemm_inner); every reduction over rows (bias, gate,
+ * (batch, head) with single-threaded sgemm inside (nn_gemm); every reduction over rows (bias, gate,
  * scale, shift gradients) runs in a fixed order in double. So results do not depend on the thread count. */
 /* The element-wise passes (softmax, GELU, LN) are bandwidth- and exp-bound: on AVX-512 machines let gcc use
  * 512-bit vectors here (its default for -march=native on Sapphire Rapids is 256). No effect without AVX-512. */
@@ -465,9 +465,9 @@ static void dit_attn_forward(float *o, float *P, const float *qkv, size_t B, siz
         size_t b = bh / H, h = bh % H;
         const float *q = qkv + b * T * 3 * C + h * D, *k = q + C, *v = q + 2 * C;
         float *Pb = P + bh * T * T;
-        blk_gemm_inner(NN_GEMM_N, NN_GEMM_T, T, T, D, scale, q, 3 * C, k, 3 * C, 0.0f, Pb, T);
+        nn_gemm(NN_GEMM_N, NN_GEMM_T, T, T, D, scale, q, 3 * C, k, 3 * C, 0.0f, Pb, T);
         for (size_t t = 0; t < T; t++) blk_softmax_row(Pb + t * T, T);
-        blk_gemm_inner(NN_GEMM_N, NN_GEMM_N, T, D, T, 1.0f, Pb, T, v, 3 * C, 0.0f, o + b * T * C + h * D, C);
+        nn_gemm(NN_GEMM_N, NN_GEMM_N, T, D, T, 1.0f, Pb, T, v, 3 * C, 0.0f, o + b * T * C + h * D, C);
     }
 }
 
@@ -549,16 +549,16 @@ static void dit_attn_backward(float *dqkv, float *dP, const float *dob, const fl
         const float *dO = dob + b * T * C + h * D;
         const float *Pb = P + bh * T * T;
         float *dPb = dP + bh * T * T;
-        blk_gemm_inner(NN_GEMM_N, NN_GEMM_T, T, T, D, 1.0f, dO, C, v, 3 * C, 0.0f, dPb, T);
-        blk_gemm_inner(NN_GEMM_T, NN_GEMM_N, T, D, T, 1.0f, Pb, T, dO, C, 0.0f, dv, 3 * C);
+        nn_gemm(NN_GEMM_N, NN_GEMM_T, T, T, D, 1.0f, dO, C, v, 3 * C, 0.0f, dPb, T);
+        nn_gemm(NN_GEMM_T, NN_GEMM_N, T, D, T, 1.0f, Pb, T, dO, C, 0.0f, dv, 3 * C);
         for (size_t t = 0; t < T; t++) {
             float *dr = dPb + t * T;
             const float *pr = Pb + t * T;
             float s = blk_dot(dr, pr, T);
             for (size_t j = 0; j < T; j++) dr[j] = pr[j] * (dr[j] - s);
         }
-        blk_gemm_inner(NN_GEMM_N, NN_GEMM_N, T, D, T, scale, dPb, T, k, 3 * C, 0.0f, dq, 3 * C);
-        blk_gemm_inner(NN_GEMM_T, NN_GEMM_N, T, D, T, scale, dPb, T, q, 3 * C, 0.0f, dk, 3 * C);
+        nn_gemm(NN_GEMM_N, NN_GEMM_N, T, D, T, scale, dPb, T, k, 3 * C, 0.0f, dq, 3 * C);
+        nn_gemm(NN_GEMM_T, NN_GEMM_N, T, D, T, scale, dPb, T, q, 3 * C, 0.0f, dk, 3 * C);
     }
 }
 
@@ -805,10 +805,10 @@ static void dit_attn_forward_lean(float *o, float *slots, const float *qkv, size
             const float *q = qkv + (b * T + t0) * 3 * C + h * D;
             const float *k = qkv + b * T * 3 * C + C + h * D, *v = k + C;
             float inv[DIT_QB];
-            blk_gemm_inner(NN_GEMM_N, NN_GEMM_T, nq, T, D, scale, q, 3 * C, k, 3 * C, 0.0f, S, T);
+            nn_gemm(NN_GEMM_N, NN_GEMM_T, nq, T, D, scale, q, 3 * C, k, 3 * C, 0.0f, S, T);
             for (size_t t = 0; t < nq; t++) inv[t] = 1.0f / blk_exp_row(S + t * T, T);
             float *ob = o + (b * T + t0) * C + h * D;
-            blk_gemm_inner(NN_GEMM_N, NN_GEMM_N, nq, D, T, 1.0f, S, T, v, 3 * C, 0.0f, ob, C);
+            nn_gemm(NN_GEMM_N, NN_GEMM_N, nq, D, T, 1.0f, S, T, v, 3 * C, 0.0f, ob, C);
             for (size_t t = 0; t < nq; t++)
                 for (size_t d = 0; d < D; d++) ob[t * C + d] *= inv[t];
         }

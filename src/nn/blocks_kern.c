@@ -2,24 +2,6 @@
 #include "blocks_kern.h"
 
 #include <limits.h>
-#ifdef MOMU_USE_BLAS
-#include <cblas.h>
-#endif
-
-void blk_gemm_inner(nn_gemm_trans ta, nn_gemm_trans tb, size_t m, size_t n, size_t k, float alpha,
-                    const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc) {
-    if (m == 0 || n == 0) return;
-#ifdef MOMU_USE_BLAS
-    if (m * n * k >= NN_GEMM_BLAS_MIN && m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && lda <= INT_MAX &&
-        ldb <= INT_MAX && ldc <= INT_MAX) {
-        cblas_sgemm(CblasRowMajor, ta == NN_GEMM_N ? CblasNoTrans : CblasTrans,
-                    tb == NN_GEMM_N ? CblasNoTrans : CblasTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
-                    (int)ldb, beta, c, (int)ldc);
-        return;
-    }
-#endif
-    nn_gemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
 
 void blk_colsum_acc(float *db, const float *dy, size_t N, size_t M, size_t ld) {
     enum { CB = 64 };

@@ -1,5 +1,5 @@
 /* Private kernels shared by src/nn/blocks*.c (not a public header): fused element-wise ops, deterministic
- * column sums, vectorisable exp/tanh, and the single-threaded sgemm used inside (batch, head) loops.
+ * column sums, vectorisable exp/tanh (the sgemm is nn_gemm, see nn_gemm.h).
  * Dimensions: N rows, M columns. */
 #ifndef MOMU_BLOCKS_KERN_H
 #define MOMU_BLOCKS_KERN_H
@@ -36,13 +36,6 @@ static inline float blk_expf(float x) {
  * computed as x sigmoid(2u) (the same function, without the cancellation of 1 + tanh u for x << 0). */
 #define BLK_GELU_K0 0.7978845608028654f
 #define BLK_GELU_K1 0.044715f
-
-/* Single-threaded C = alpha op(A) op(B) + beta C for use inside an omp parallel region (one (batch, head)
- * slice per iteration). With the OpenMP build of OpenBLAS, cblas_sgemm called from inside a parallel region
- * runs on the calling thread only (OpenBLAS num_cpu_avail() returns 1 when omp_in_parallel()), so the
- * parallel loop stays the one threading owner (STYLE.md §13); without BLAS the loop kernel is used. */
-void blk_gemm_inner(nn_gemm_trans ta, nn_gemm_trans tb, size_t m, size_t n, size_t k, float alpha,
-                    const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
 
 /* db[j] += sum_i dy[i*ld + j] for j < M, summed in row order in double (deterministic for any thread count). */
 void blk_colsum_acc(float *db, const float *dy, size_t N, size_t M, size_t ld);
