@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int test_n_pass, test_n_fail, test_cur_fail;
 static const char *test_cur_name;
@@ -64,15 +67,42 @@ static inline int test_close(const char *what, const float *got, const float *re
     return 1;
 }
 
-/* A scratch directory for the test's files: $TMPDIR or /tmp, unique per process. */
-static inline const char *test_tmpdir(void) {
-    static char dir[512];
-    if (!dir[0]) {
-        const char *t = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/momu-test-XXXXXX", t && *t ? t : "/tmp");
-        extern char *mkdtemp(char *);
-        if (!mkdtemp(dir)) { perror("mkdtemp"); exit(2); }
+/* Removes a directory tree (the scratch directory below); files only, links are not followed. */
+static inline void test_rmtree(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *ent;
+            while ((ent = readdir(d))) {
+                if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..")) continue;
+                char sub[1024];
+                snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
+                test_rmtree(sub);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
     }
-    return dir;
+}
+
+static char test_tmpdir_path[512];
+static inline void test_tmpdir_cleanup(void) {
+    if (test_tmpdir_path[0] && !getenv("MOMU_KEEP_TEST_TMP")) test_rmtree(test_tmpdir_path);
+}
+
+/* A scratch directory for the test's files: $TMPDIR or /tmp, unique per process, removed at exit
+ * (set MOMU_KEEP_TEST_TMP=1 to keep it for a post-mortem). */
+static inline const char *test_tmpdir(void) {
+    if (!test_tmpdir_path[0]) {
+        const char *t = getenv("TMPDIR");
+        snprintf(test_tmpdir_path, sizeof test_tmpdir_path, "%s/momu-test-XXXXXX", t && *t ? t : "/tmp");
+        if (!mkdtemp(test_tmpdir_path)) { perror("mkdtemp"); exit(2); }
+        atexit(test_tmpdir_cleanup);
+    }
+    return test_tmpdir_path;
 }
 #endif
