@@ -6,5 +6,6 @@ int cli_demo(int argc, char **argv) {
     (void)argv;
     return cli_errorf("demo",
                       "the default model is not trained yet, so there is nothing to demonstrate.\n"
-                      "What works today: 'momu audio', 'momu motion', 'momu data' and 'momu eval' (see README.md).");
+                      "What works today: 'momu audio', 'momu motion', 'momu data', 'momu eval' and 'momu render';\n"
+                      "'momu train' and 'momu generate' work with checkpoints you train yourself (docs/MODELS.md).");
 }
