@@ -66,6 +66,17 @@ static inline __m512 blk_exp512(__m512 x) {
 /* Regions inside act/scratch start on 64-byte boundaries (16 floats) so the row loops vectorise. */
 static size_t blk_round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+/* Points *p[i] at consecutive 16-float-aligned slices of base (NULL when base is NULL, the sizing pass)
+ * holding n[i] floats each; returns the floats used. */
+static size_t blk_carve_list(float **const *p, const size_t *n, int count, float *base) {
+    size_t off = 0;
+    for (int i = 0; i < count; i++) {
+        *p[i] = base ? base + off : NULL;
+        off += blk_round16(n[i]);
+    }
+    return off;
+}
+
 /* ------------------------------------------------------------------------------------------------------ */
 /* small layer pieces (all on (rows, cols) row-major)                                                     */
 
@@ -305,16 +316,12 @@ typedef struct {
 } dit_acts;
 
 static size_t dit_acts_carve(dit_acts *A, float *base, size_t B, size_t T, size_t C, size_t H) {
-    size_t N = B * T, off = 0;
+    size_t N = B * T;
     float **p[15] = {&A->sc, &A->mod, &A->xhat1, &A->rstd1, &A->h1, &A->qkv, &A->P,
                      &A->o,  &A->a,   &A->xhat2, &A->rstd2, &A->h2, &A->f, &A->g, &A->m};
     size_t n[15] = {B * C, B * 6 * C, N * C, N, N * C, N * 3 * C, B * H * T * T,
                     N * C, N * C, N * C, N, N * C, N * 4 * C, N * 4 * C, N * C};
-    for (int i = 0; i < 15; i++) {
-        *p[i] = base ? base + off : NULL;
-        off += blk_round16(n[i]);
-    }
-    return off;
+    return blk_carve_list(p, n, 15, base);
 }
 
 size_t dit_block_act_size(size_t B, size_t T, size_t C, size_t H) {
@@ -336,14 +343,10 @@ typedef struct {
 } dit_grads_tmp;
 
 static size_t dit_scratch_carve(dit_grads_tmp *S, float *base, size_t B, size_t T, size_t C, size_t H) {
-    size_t N = B * T, off = 0;
+    size_t N = B * T;
     float **p[9] = {&S->dmod, &S->dsc, &S->dx1, &S->dbuf, &S->dbig, &S->dh, &S->dob, &S->dqkv, &S->dP};
     size_t n[9] = {B * 6 * C, B * C, N * C, N * C, N * 4 * C, N * C, N * C, N * 3 * C, B * H * T * T};
-    for (int i = 0; i < 9; i++) {
-        *p[i] = base ? base + off : NULL;
-        off += blk_round16(n[i]);
-    }
-    return off;
+    return blk_carve_list(p, n, 9, base);
 }
 
 size_t dit_block_scratch_size(size_t B, size_t T, size_t C, size_t H) {
