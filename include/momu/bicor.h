@@ -16,6 +16,11 @@
  *   - Windows: N = 4 per crop, width w = 4 latent frames (0.32 s), window = [c - w/2, c - w/2 + w) around
  *     a peak c; greedy non-maximum suppression: repeatedly the largest qz whose window fits inside the crop
  *     and does not overlap an already chosen window (windows are disjoint). Ties: the earliest frame.
+ *   - Troughs (--troughs K, default 0): the last K of the N windows are chosen by the same suppression on
+ *     -qz, i.e. at the stillest moments, after the N-K peak windows. With peaks only, every window holds a
+ *     visual beat and (when the dance is on the beat) a music onset, so the same-crop negatives differ from
+ *     the positive only in content a dance cannot predict; a mix of peak and trough windows gives the loss a
+ *     rhythmic contrast (beat vs between beats) that carries over to unseen songs.
  *   - Segment vectors: per-channel max over the window (torch.nn.MaxPool1d(w) on the window).
  *   - Loss: nn_infonce_loss_forward (symmetric, cosine, τ = 0.1) over all Nw windows of the batch: the
  *     other windows of the same crop and of the other crops are the negatives.
@@ -35,6 +40,7 @@ extern "C" {
 typedef struct {
     size_t n_windows;   /* per crop (default 4) */
     size_t width;       /* latent frames per window (default 4 = 0.32 s) */
+    size_t troughs;     /* of the n_windows, this many at the smallest Q (still moments), the rest at peaks */
     float  tau;         /* InfoNCE temperature (default 0.1) */
 } momu_bicor_config;
 
@@ -51,6 +57,8 @@ void momu_bicor_q_to_latent(const float *q, size_t T, float *qz);
 
 /* Greedy NMS window choice on qz (Tz); writes up to n_windows window starts (ascending order of choice:
  * the strongest first) into starts, returns how many. Needs Tz >= width for any window. */
+size_t momu_bicor_select_windows_mixed(const float *qz, size_t Tz, size_t n_windows, size_t n_troughs, size_t width,
+                                       size_t *starts);
 size_t momu_bicor_select_windows(const float *qz, size_t Tz, size_t n_windows, size_t width, size_t *starts);
 
 /* Loss workspace for at most max_windows windows of C channels. */

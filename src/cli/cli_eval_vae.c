@@ -5,8 +5,11 @@
  *           S* = momu_mel_to_linear(original mel) and S = STFT magnitude; the same for GL(original mel) as the
  *           vocoder's own floor.
  *   motion: positions of the input and of the decoded features by the same inverse (momu_features_to_motion);
- *           MPJPE root-aligned (each frame's root joint subtracted from both) and global, in mm; velocity error
- *           mean |v_dec - v_in| of the global joint velocities, mm/s.
+ *           MPJPE of the pose (root-relative positions in each frame's own heading frame, the features'
+ *           [4, 4+3J) block: root position and facing aligned per frame, the usual autoencoder figure),
+ *           root-aligned (each frame's root joint subtracted from both after integrating trajectory and
+ *           heading, so heading drift counts) and global, in mm; velocity error mean |v_dec - v_in| of the
+ *           global joint velocities, mm/s.
  *   alignment (both VAEs): windows on Q as in the contrastive loss (--windows per 10-s window, the width of
  *           the motion checkpoint), segment vectors max-pooled from both latent means; top-1 retrieval of the
  *           music segment by cosine given each motion segment, among (a) the segments of the same window,
@@ -27,7 +30,7 @@ typedef struct {
     double l1_norm, l1_log10, sc_vae, sc_gl;
     size_t n_gl;
 } music_res;
-typedef struct { size_t n; double mpjpe_root, mpjpe_global, vel; } motion_res;
+typedef struct { size_t n; double mpjpe_pose, mpjpe_root, mpjpe_global, vel; } motion_res;
 typedef struct { size_t n; double acc_window, acc_clip, acc_all, chance_window, chance_clip, chance_all; } align_res;
 
 /* x (T,F) normalised with (m0,s0) -> normalised with (m1,s1) */
@@ -101,7 +104,7 @@ static momu_status eval_motion(const momu_vae_ckpt *c, const float *mot, size_t 
     float *x = momu_malloc_array(T * D, sizeof(float), e), *y = momu_malloc_array(T * D, sizeof(float), e);
     float *z = momu_malloc_array(Tz * C, sizeof(float), e);
     momu_status st = (!x || !y || !z) ? MOMU_ERR_OOM : MOMU_OK;
-    double s_root = 0, s_glob = 0, s_vel = 0;
+    double s_pose = 0, s_root = 0, s_glob = 0, s_vel = 0;
     const int rt = root_index(J);
     for (size_t n = 0; n < N && !st; n++) {
         memcpy(x, mot + n * T * D, T * D * sizeof(float));
@@ -114,6 +117,15 @@ static momu_status eval_motion(const momu_vae_ckpt *c, const float *mot, size_t 
             x[i] = x[i] * c->norm_std[k] + c->norm_mean[k];
             y[i] = y[i] * c->norm_std[k] + c->norm_mean[k];
         }
+        double sp = 0;
+        for (size_t t = 0; t < T; t++)
+            for (size_t j = 0; j < J; j++) {
+                const float *pa = x + t * D + 4 + 3 * j, *pb = y + t * D + 4 + 3 * j;
+                double d2 = 0;
+                for (int q = 0; q < 3; q++) d2 += (double)(pb[q] - pa[q]) * (pb[q] - pa[q]);
+                sp += sqrt(d2);
+            }
+        s_pose += 10.0 * sp / (double)(T * J);
         momu_motion a = {0}, b = {0};
         st = momu_features_to_motion(x, T, J, MOMU_DWM_FPS, NULL, &a, e);
         if (!st) st = momu_features_to_motion(y, T, J, MOMU_DWM_FPS, NULL, &b, e);
@@ -146,6 +158,7 @@ static momu_status eval_motion(const momu_vae_ckpt *c, const float *mot, size_t 
         momu_motion_free(&b);
     }
     r->n = N;
+    r->mpjpe_pose = s_pose / (double)N;
     r->mpjpe_root = s_root / (double)N;
     r->mpjpe_global = s_glob / (double)N;
     r->vel = s_vel / (double)N;
@@ -161,7 +174,7 @@ static void unit(float *v, size_t C) {
 }
 
 static momu_status eval_align(const float *za, const float *zm, const float *q, size_t N, size_t W, size_t Tz, size_t C,
-                              const size_t *clip, const size_t *start, size_t n_windows, size_t width, align_res *r,
+                              const size_t *clip, const size_t *start, size_t n_windows, size_t n_troughs, size_t width, align_res *r,
                               momu_err *e) {
     size_t cap = N * n_windows;
     size_t *wb = momu_malloc_array(cap + 1, sizeof(size_t), e), *ws = momu_malloc_array(cap + 1, sizeof(size_t), e);
@@ -171,7 +184,7 @@ static momu_status eval_align(const float *za, const float *zm, const float *q, 
     size_t n = 0, st[MOMU_BICOR_MAX_WINDOWS];
     for (size_t b = 0; b < N; b++) {
         momu_bicor_q_to_latent(q + b * W, 2 * Tz <= W ? 2 * Tz : W, qz);
-        size_t k = momu_bicor_select_windows(qz, Tz, n_windows, width, st);
+        size_t k = momu_bicor_select_windows_mixed(qz, Tz, n_windows, n_troughs, width, st);
         for (size_t i = 0; i < k; i++) { wb[n] = b; ws[n] = st[i]; n++; }
     }
     momu_bicor_segments(ca, za, Tz, C, wb, ws, n, width);
@@ -211,7 +224,7 @@ static momu_status eval_align(const float *za, const float *zm, const float *q, 
 
 int cli_eval_vae(int argc, char **argv) {
     const char *cmd = "eval vae", *music = NULL, *motion = NULL, *data = NULL, *split = "val", *out = NULL;
-    size_t n_gl = 4, n_windows = 8, max_windows = 0;
+    size_t n_gl = 4, n_windows = 8, n_troughs = 4, max_windows = 0;
     const cli_opt opts[] = {
         {"music-vae", CLI_STR, &music, "music VAE checkpoint"},
         {"motion-vae", CLI_STR, &motion, "motion VAE checkpoint"},
@@ -220,6 +233,7 @@ int cli_eval_vae(int argc, char **argv) {
         {"out", CLI_STR, &out, "also write the figures as JSON"},
         {"gl-windows", CLI_SIZE, &n_gl, "windows whose audio is rebuilt by Griffin-Lim (spectral convergence)"},
         {"windows", CLI_SIZE, &n_windows, "alignment: segments per prepared window (peaks of Q)"},
+        {"troughs", CLI_SIZE, &n_troughs, "alignment: of --windows, this many at the stillest moments (smallest Q)"},
         {"max-windows", CLI_SIZE, &max_windows, "use only the first N windows of the split (0: all)"},
     };
     int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof *opts, NULL, 0, NULL, cmd,
@@ -229,6 +243,7 @@ int cli_eval_vae(int argc, char **argv) {
     int val = !strcmp(split, "val");
     if (!val && strcmp(split, "train")) return cli_errorf(cmd, "--split: 'val' or 'train', got '%s'", split), 2;
     if (n_windows < 1 || n_windows > MOMU_BICOR_MAX_WINDOWS) return cli_errorf(cmd, "--windows: 1..%d", MOMU_BICOR_MAX_WINDOWS), 2;
+    if (n_troughs > n_windows) return cli_errorf(cmd, "--troughs: at most --windows (%zu)", n_windows), 2;
     momu_err e = {0};
     momu_vae_ckpt cmu, cmo;
     memset(&cmu, 0, sizeof cmu);
@@ -277,7 +292,8 @@ int cli_eval_vae(int argc, char **argv) {
         if (wv) width = (size_t)strtoull(wv, NULL, 10);
         if (!width) width = 4;
     }
-    if (!fail && music && motion && eval_align(za, zm, q, N, W, Tz, C, clip, start, n_windows, width, &ar, &e)) fail = 1;
+    if (!fail && music && motion && eval_align(za, zm, q, N, W, Tz, C, clip, start, n_windows, n_troughs, width, &ar,
+                                                 &e)) fail = 1;
     if (fail) {
         free(za); free(zm);
         momu_vae_data_free(&d);
@@ -291,8 +307,8 @@ int cli_eval_vae(int argc, char **argv) {
                "audio %.4f (Griffin-Lim of the input mel %.4f, %zu windows)\n",
                music, cmu.step, mr.l1_norm, mr.l1_log10, mr.sc_vae, mr.sc_gl, mr.n_gl);
     if (motion)
-        printf("motion (%s, step %zu): MPJPE root-aligned %.1f mm, global %.1f mm; velocity error %.1f mm/s\n", motion,
-               cmo.step, or_.mpjpe_root, or_.mpjpe_global, or_.vel);
+        printf("motion (%s, step %zu): MPJPE pose %.1f mm, root-aligned %.1f mm, global %.1f mm; velocity error "
+               "%.1f mm/s\n", motion, cmo.step, or_.mpjpe_pose, or_.mpjpe_root, or_.mpjpe_global, or_.vel);
     if (music && motion)
         printf("alignment: %zu motion segments (width %zu latent frames), top-1 music retrieval: same window %.3f "
                "(chance %.3f), same clip %.3f (chance %.3f), all %.3f (chance %.4f)\n",
@@ -312,9 +328,9 @@ int cli_eval_vae(int argc, char **argv) {
                         mr.n_gl, mr.sc_vae, mr.sc_gl);
             if (motion)
                 fprintf(f, ",\n  \"motion\": {\"checkpoint\": "), momu_json_write_string(f, motion),
-                fprintf(f, ", \"step\": %zu, \"mpjpe_root_aligned_mm\": %.3f, "
-                        "\"mpjpe_global_mm\": %.3f, \"velocity_error_mm_s\": %.3f}", cmo.step, or_.mpjpe_root,
-                        or_.mpjpe_global, or_.vel);
+                fprintf(f, ", \"step\": %zu, \"mpjpe_pose_mm\": %.3f, \"mpjpe_root_aligned_mm\": %.3f, "
+                        "\"mpjpe_global_mm\": %.3f, \"velocity_error_mm_s\": %.3f}", cmo.step, or_.mpjpe_pose,
+                        or_.mpjpe_root, or_.mpjpe_global, or_.vel);
             if (music && motion)
                 fprintf(f, ",\n  \"alignment\": {\"segments\": %zu, \"width_latent_frames\": %zu, \"top1_same_window\": %.6f, "
                         "\"chance_same_window\": %.6f, \"top1_same_clip\": %.6f, \"chance_same_clip\": %.6f, "

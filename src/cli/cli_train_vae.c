@@ -12,7 +12,7 @@ int cli_train_vae(int argc, char **argv) {
     momu_vae_train_opts o;
     momu_vae_train_opts_default(&o);
     const char *stage = NULL, *model_config = NULL, *negatives = "batch";
-    size_t seed = (size_t)o.seed, n_windows = o.bicor.n_windows, width = o.bicor.width, stop_after = 0;
+    size_t seed = (size_t)o.seed, n_windows = o.bicor.n_windows, troughs = o.bicor.troughs, width = o.bicor.width, stop_after = 0;
     float crop = (float)o.crop_seconds, lr = (float)o.lr, kl = -1.0f, contrast = (float)o.contrast,
           every = (float)o.ckpt_every_min, limit = 0.0f, tau = o.bicor.tau, ema = (float)o.ema_decay;
     int no_contrast = 0;
@@ -32,6 +32,7 @@ int cli_train_vae(int argc, char **argv) {
         {"contrast", CLI_FLOAT, &contrast, "stage motion: weight of the rhythmic contrastive loss"},
         {"no-contrast", CLI_FLAG, &no_contrast, "stage motion: no contrastive loss (ablation)"},
         {"windows", CLI_SIZE, &n_windows, "contrastive windows per crop (peaks of Q)"},
+        {"troughs", CLI_SIZE, &troughs, "of --windows, this many at the stillest moments (smallest Q) instead of peaks"},
         {"window-frames", CLI_SIZE, &width, "contrastive window width in latent frames (12.5 Hz)"},
         {"tau", CLI_FLOAT, &tau, "InfoNCE temperature"},
         {"negatives", CLI_STR, &negatives, "contrast negatives: batch (all windows of the batch) or crop (same crop only)"},
@@ -63,6 +64,7 @@ int cli_train_vae(int argc, char **argv) {
     o.time_limit_min = limit;
     o.ema_decay = ema;
     o.bicor.n_windows = n_windows;
+    o.bicor.troughs = troughs;
     o.bicor.width = width;
     o.bicor.tau = tau;
     momu_err e = {0};

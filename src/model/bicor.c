@@ -12,6 +12,7 @@ void momu_bicor_config_default(momu_bicor_config *c) {
     c->n_windows = 4;
     c->width = 4;
     c->tau = 0.1f;
+    c->troughs = 0;
 }
 
 momu_status momu_bicor_config_check(const momu_bicor_config *c, momu_err *e) {
@@ -19,6 +20,8 @@ momu_status momu_bicor_config_check(const momu_bicor_config *c, momu_err *e) {
         return momu_fail(e, MOMU_ERR_ARG, "contrast windows: %zu (expected 1..%d)", c->n_windows,
                          MOMU_BICOR_MAX_WINDOWS);
     if (c->width < 1) return momu_fail(e, MOMU_ERR_ARG, "contrast window width: 0 latent frames");
+    if (c->troughs > c->n_windows)
+        return momu_fail(e, MOMU_ERR_ARG, "contrast trough windows: %zu of %zu windows", c->troughs, c->n_windows);
     if (!(c->tau > 0.0f)) return momu_fail(e, MOMU_ERR_ARG, "contrast temperature: %g (must be > 0)", (double)c->tau);
     return MOMU_OK;
 }
@@ -36,11 +39,11 @@ void momu_bicor_q_to_latent(const float *q, size_t T, float *qz) {
     for (size_t i = 0; i < T / 2; i++) qz[i] = q[2 * i] > q[2 * i + 1] ? q[2 * i] : q[2 * i + 1];
 }
 
-size_t momu_bicor_select_windows(const float *qz, size_t Tz, size_t n_windows, size_t width, size_t *starts) {
-    if (!width || Tz < width) return 0;
-    size_t n = 0;
+/* Greedy suppression: adds windows to starts[n..) until n_max, at the largest qz (sign +1) or smallest (-1). */
+static size_t select_greedy(const float *qz, size_t Tz, size_t n, size_t n_max, size_t width, float sign,
+                            size_t *starts) {
     const size_t half = width / 2;
-    while (n < n_windows) {
+    while (n < n_max) {
         size_t best = Tz;
         float best_q = 0.0f;
         for (size_t c = half; c + width - half <= Tz; c++) {
@@ -48,12 +51,24 @@ size_t momu_bicor_select_windows(const float *qz, size_t Tz, size_t n_windows, s
             int clash = 0;
             for (size_t k = 0; k < n && !clash; k++) clash = s < starts[k] + width && starts[k] < s + width;
             if (clash) continue;
-            if (best == Tz || qz[c] > best_q) { best = c; best_q = qz[c]; }
+            if (best == Tz || sign * qz[c] > best_q) { best = c; best_q = sign * qz[c]; }
         }
         if (best == Tz) break;
         starts[n++] = best - half;
     }
     return n;
+}
+
+size_t momu_bicor_select_windows_mixed(const float *qz, size_t Tz, size_t n_windows, size_t n_troughs, size_t width,
+                                       size_t *starts) {
+    if (!width || Tz < width) return 0;
+    if (n_troughs > n_windows) n_troughs = n_windows;
+    size_t n = select_greedy(qz, Tz, 0, n_windows - n_troughs, width, 1.0f, starts);
+    return select_greedy(qz, Tz, n, n + n_troughs, width, -1.0f, starts);
+}
+
+size_t momu_bicor_select_windows(const float *qz, size_t Tz, size_t n_windows, size_t width, size_t *starts) {
+    return momu_bicor_select_windows_mixed(qz, Tz, n_windows, 0, width, starts);
 }
 
 momu_status momu_bicor_ws_alloc(momu_bicor_ws *w, size_t max_windows, size_t C, momu_err *e) {

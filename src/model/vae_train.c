@@ -174,7 +174,8 @@ static size_t choose_windows(trainer *t, const float *q, size_t B) {
     size_t n = 0, starts[MOMU_BICOR_MAX_WINDOWS];
     for (size_t b = 0; b < B; b++) {
         momu_bicor_q_to_latent(q + b * t->L, t->L, t->qz);
-        size_t k = momu_bicor_select_windows(t->qz, t->Tz, t->o->bicor.n_windows, t->o->bicor.width, starts);
+        size_t k = momu_bicor_select_windows_mixed(t->qz, t->Tz, t->o->bicor.n_windows, t->o->bicor.troughs,
+                                                   t->o->bicor.width, starts);
         for (size_t i = 0; i < k; i++) { t->win_b[n] = b; t->win_s[n] = starts[i]; n++; }
     }
     return n;
@@ -261,6 +262,7 @@ static momu_status save_ckpt(trainer *t, momu_err *e) {
     if (!st) st = safetensors_meta_putf(&mt, "train.ema_decay", e, "%g", o->ema_decay);
     if (!st) st = safetensors_meta_putf(&mt, "bicor.n_windows", e, "%zu", o->bicor.n_windows);
     if (!st) st = safetensors_meta_putf(&mt, "bicor.width_latent_frames", e, "%zu", o->bicor.width);
+    if (!st) st = safetensors_meta_putf(&mt, "bicor.troughs", e, "%zu", o->bicor.troughs);
     if (!st) st = safetensors_meta_putf(&mt, "bicor.tau", e, "%g", (double)o->bicor.tau);
     if (!st) st = safetensors_meta_put(&mt, "bicor.negatives", o->negatives_same_crop ? "crop" : "batch", e);
     if (!st) st = safetensors_meta_put(&mt, "data.dir", t->d.dir, e);
