@@ -29,6 +29,31 @@ TEST(select_windows_nms) {
     EXPECT(momu_bicor_select_windows(qz, 20, 64, 4, s) <= 5, "too many windows");
 }
 
+TEST(select_windows_troughs) {
+    /* a rising ramp with one spike: the peak window goes round the spike, the trough windows to the low end */
+    float qz[20];
+    for (int i = 0; i < 20; i++) qz[i] = (float)i * 0.1f;
+    qz[12] = 10.0f;
+    size_t s[8];
+    size_t n = momu_bicor_select_windows_mixed(qz, 20, 3, 2, 4, s);
+    EXPECT(n == 3, "n %zu", n);
+    EXPECT(s[0] == 10, "peak window start %zu (peak 12 -> 10)", s[0]);
+    EXPECT(s[1] == 0, "first trough window start %zu (smallest q at 2, the first centre that fits)", s[1]);
+    EXPECT(s[2] == 4, "second trough window start %zu (next disjoint window above it)", s[2]);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++) EXPECT(s[i] + 4 <= s[j] || s[j] + 4 <= s[i], "windows %zu %zu overlap", i, j);
+    /* troughs = 0 is the peak-only choice; troughs > windows is clamped */
+    size_t a[8], b[8];
+    size_t na = momu_bicor_select_windows_mixed(qz, 20, 3, 0, 4, a), nb = momu_bicor_select_windows(qz, 20, 3, 4, b);
+    EXPECT(na == nb && !memcmp(a, b, na * sizeof *a), "troughs 0 differs from the peak-only choice");
+    EXPECT(momu_bicor_select_windows_mixed(qz, 20, 2, 5, 4, s) == 2 && s[0] == 0, "all troughs: start %zu", s[0]);
+    momu_bicor_config c;
+    momu_bicor_config_default(&c);
+    c.troughs = c.n_windows + 1;
+    momu_err e = {0};
+    EXPECT(momu_bicor_config_check(&c, &e) != MOMU_OK, "troughs > windows accepted");
+}
+
 TEST(q_to_latent) {
     float q[6] = {1, 3, 2, 0, 5, 5}, qz[3];
     momu_bicor_q_to_latent(q, 6, qz);
@@ -181,6 +206,7 @@ TEST(q_from_features_peaks_at_a_sudden_move) {
 
 int main(void) {
     RUN(select_windows_nms);
+    RUN(select_windows_troughs);
     RUN(q_to_latent);
     RUN(loss_value_and_fd_gradient);
     RUN(loss_same_crop_negatives_fd_gradient);
