@@ -1,0 +1,489 @@
+/* momu generate — the generation pipeline (include/momu/generate.h, docs/SAMPLING.md).
+ * Vocabulary: Tz latent frames, C latent channels, T motion frames (25 fps), nf mel frames (100 fps),
+ * F mel bands, D motion features, J joints. Latents are (Tz, C) row-major. */
+#include "momu/generate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "momu/audio.h"
+#include "momu/rng.h"
+#include "momu/vae.h"
+
+const char *const MOMU_GEN_FILE_NAMES[4] = {"music_vae.safetensors", "motion_vae.safetensors",
+                                            "denoiser_music.safetensors", "denoiser_motion.safetensors"};
+
+/* ---- model discovery ---- */
+
+/* Index of the first of the four files missing in dir, or -1 when all are there. */
+static int dir_missing(const char *dir) {
+    char p[4400];
+    struct stat sb;
+    for (int i = 0; i < 4; i++) {
+        int k = snprintf(p, sizeof p, "%s/%s", dir, MOMU_GEN_FILE_NAMES[i]);
+        if (k < 0 || (size_t)k >= sizeof p || stat(p, &sb) || !S_ISREG(sb.st_mode)) return i;
+    }
+    return -1;
+}
+
+momu_status momu_models_default_dir(const char *given, char *dir, size_t dir_n, momu_err *e) {
+    char cand[4][4200];
+    const char *why[4];
+    size_t n = 0;
+    if (given) {
+        snprintf(cand[n], sizeof cand[n], "%s", given);
+        why[n++] = "--model";
+    } else {
+        const char *env = getenv("MOMU_MODELS");
+        if (env && *env) {
+            snprintf(cand[n], sizeof cand[n], "%s", env);
+            why[n++] = "$MOMU_MODELS";
+        }
+        char exe[4096];
+        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (len > 0) {
+            exe[len] = 0;
+            char *slash = strrchr(exe, '/');
+            if (slash) {
+                *slash = 0;
+                snprintf(cand[n], sizeof cand[n], "%s/models", exe[0] ? exe : "/");
+                why[n++] = "next to the executable";
+            }
+        }
+        snprintf(cand[n], sizeof cand[n], "models");
+        why[n++] = "the current folder";
+    }
+    char msg[900] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        int miss = dir_missing(cand[i]);
+        if (miss < 0) {
+            if (strlen(cand[i]) >= dir_n) return momu_fail(e, MOMU_ERR_RANGE, "model folder path too long");
+            snprintf(dir, dir_n, "%s", cand[i]);
+            return MOMU_OK;
+        }
+        int k = snprintf(msg + used, sizeof msg - used, "\n  %s (%s): no %s", cand[i], why[i],
+                         MOMU_GEN_FILE_NAMES[miss]);
+        if (k > 0) used += (size_t)k < sizeof msg - used ? (size_t)k : sizeof msg - used - 1;
+    }
+    return momu_fail(e, MOMU_ERR_STATE, "no model found; looked in:%s", msg);
+}
+
+/* ---- loading ---- */
+
+void momu_generator_free(momu_generator *g) {
+    for (int i = 0; i < 2; i++) {
+        if (g->vae_ok[i]) momu_vae_ckpt_free(&g->vae[i]);
+        if (g->den_ok[i]) denoiser_free(&g->den[i]);
+    }
+    memset(g, 0, sizeof *g);
+}
+
+static momu_status load_den(momu_generator *g, int which, const char *path, momu_err *e) {
+    denoiser_task task = which ? DENOISER_MOTION : DENOISER_MUSIC;
+    momu_err e1 = {0};
+    safetensors_meta meta;
+    safetensors_meta_init(&meta);
+    momu_status st = denoiser_load(&g->den[which], path, task, 1, 0, &meta, &e1);   /* EMA weights */
+    if (st && (strstr(e1.msg, "EMA") || strstr(e1.msg, "ema."))) {
+        safetensors_meta_free(&meta);
+        safetensors_meta_init(&meta);
+        st = denoiser_load(&g->den[which], path, task, 0, 0, &meta, e);
+    } else if (st) {
+        momu_fail(e, st, "%s", e1.msg);
+    }
+    if (!st) {
+        g->den_ok[which] = 1;
+        const char *w = safetensors_meta_get(&meta, "momu.window_latent_frames");
+        g->den_window[which] = w ? (size_t)strtoull(w, NULL, 10) : 0;
+    }
+    safetensors_meta_free(&meta);
+    return st;
+}
+
+momu_status momu_generator_load(momu_generator *g, const momu_generator_files *f, momu_err *e) {
+    memset(g, 0, sizeof *g);
+    const char *over[4] = {f->music_vae, f->motion_vae, f->music_denoiser, f->motion_denoiser};
+    const int skip[4] = {0, 0, f->skip_music_denoiser, f->skip_motion_denoiser};
+    char path[4][4400];
+    for (int i = 0; i < 4; i++) {
+        if (over[i]) snprintf(path[i], sizeof path[i], "%s", over[i]);
+        else if (f->dir) snprintf(path[i], sizeof path[i], "%s/%s", f->dir, MOMU_GEN_FILE_NAMES[i]);
+        else if (!skip[i]) return momu_fail(e, MOMU_ERR_ARG, "no model folder and no path for %s", MOMU_GEN_FILE_NAMES[i]);
+    }
+    momu_status st = MOMU_OK;
+    for (int i = 0; i < 2 && !st; i++) {
+        st = momu_vae_ckpt_load(path[i], i ? MOMU_VAE_MOTION : MOMU_VAE_MUSIC, 1, &g->vae[i], e);
+        if (!st) g->vae_ok[i] = 1;
+    }
+    for (int i = 0; i < 2 && !st; i++)
+        if (!skip[2 + i]) st = load_den(g, i, path[2 + i], e);
+    if (!st) {
+        g->C = g->vae[0].vae.cfg.z_channels;
+        if (g->vae[1].vae.cfg.z_channels != g->C)
+            st = momu_fail(e, MOMU_ERR_FORMAT, "the VAEs disagree on latent channels (%zu vs %zu)", g->C,
+                           g->vae[1].vae.cfg.z_channels);
+        for (int i = 0; i < 2 && !st; i++)
+            if (g->den_ok[i] && g->den[i].cfg.latent_ch != g->C)
+                st = momu_fail(e, MOMU_ERR_FORMAT, "%s has %zu latent channels, the VAEs %zu", path[2 + i],
+                               g->den[i].cfg.latent_ch, g->C);
+    }
+    if (st) momu_generator_free(g);
+    return st;
+}
+
+void momu_gen_opts_default(momu_gen_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->sampler = MOMU_SAMPLER_DPMPP_2M;
+    o->spacing = MOMU_SPACING_LOGSNR;
+    o->steps = 25;
+    o->eta = 0.0f;
+    o->guidance = 3.0f;
+    o->tc = 0.5f;
+    o->blend = MOMU_BLEND_RAMP;
+    o->resample = 4;
+    o->gl_iters = MOMU_GL_ITERS;
+}
+
+/* ---- the denoiser as a momu_cond_model (batch 1; any number of frames) ---- */
+typedef struct {
+    const denoiser *m;
+    denoiser_ws     ws;
+    size_t          C;
+    float           cond_mul;   /* the condition arrives in another scale (cross-guidance): multiply by this */
+    float          *cbuf;
+    size_t          cbuf_n;
+    momu_err        err;
+} den_model;
+
+static int den_fn(void *user, const float *x, int t, const float *cond, float *eps, size_t n) {
+    den_model *d = user;
+    if (n % d->C) return 2;
+    float tf = (float)t;
+    if (cond && d->cond_mul != 1.0f) {
+        if (d->cbuf_n < n) {
+            float *b = realloc(d->cbuf, n * sizeof(float));
+            if (!b) { momu_fail(&d->err, MOMU_ERR_OOM, "out of memory"); return 1; }
+            d->cbuf = b;
+            d->cbuf_n = n;
+        }
+        for (size_t i = 0; i < n; i++) d->cbuf[i] = cond[i] * d->cond_mul;
+        cond = d->cbuf;
+    }
+    return denoiser_forward_infer(d->m, &d->ws, eps, x, cond, &tf, 1, n / d->C, &d->err) ? 1 : 0;
+}
+
+typedef struct { const momu_gen_opts *o; const char *stage; } prog_t;
+static int on_step(void *user, int step, int n_steps, int t) {
+    prog_t *p = user;
+    return p->o->progress ? p->o->progress(p->o->progress_user, p->stage, step, n_steps, t) : 0;
+}
+
+/* ---- inputs -> latents (Tz, C), unscaled VAE posterior means ---- */
+static momu_status encode_music(const momu_vae_ckpt *v, const float *pcm, size_t n, unsigned sr, double seconds,
+                                float **z, size_t *Tz, momu_err *e) {
+    float *rs = NULL, *mel = NULL;
+    size_t nf;
+    momu_status st = MOMU_OK;
+    if (sr != MOMU_SR) {
+        size_t nr;
+        st = momu_resample(pcm, n, sr, MOMU_SR, &rs, &nr, e);
+        if (st) return st;
+        pcm = rs;
+        n = nr;
+    }
+    st = momu_logmel(pcm, n, &mel, &nf, e);
+    free(rs);
+    if (st) return st;
+    if (seconds > 0 && (size_t)lround(seconds * 100.0) < nf) nf = (size_t)lround(seconds * 100.0);
+    if (nf < 8) { free(mel); return momu_fail(e, MOMU_ERR_ARG, "music too short (%zu mel frames)", nf); }
+    size_t F = MOMU_N_MELS;
+    for (size_t i = 0; i < nf; i++)
+        for (size_t f = 0; f < F; f++) mel[i * F + f] = (mel[i * F + f] - v->norm_mean[f]) / v->norm_std[f];
+    *Tz = momu_vae_latent_len(&v->vae, nf);
+    *z = momu_malloc_array(*Tz * v->vae.cfg.z_channels, sizeof(float), e);
+    if (!*z) { free(mel); return MOMU_ERR_OOM; }
+    st = momu_vae_encode(&v->vae, v->params, mel, 1, nf, *z, NULL, e);
+    free(mel);
+    if (st) { free(*z); *z = NULL; }
+    return st;
+}
+
+static momu_status encode_motion(const momu_vae_ckpt *v, const momu_motion *m0, double seconds, float **z,
+                                 size_t *Tz, momu_err *e) {
+    momu_motion m = {0};
+    if (v->n_joints && m0->n_joints != v->n_joints)
+        return momu_fail(e, MOMU_ERR_ARG, "motion: %zu joints, the motion VAE was trained on %zu", m0->n_joints,
+                         v->n_joints);
+    if (!(m0->fps > 0) || !m0->n_frames) return momu_fail(e, MOMU_ERR_ARG, "motion: empty or no frame rate");
+    size_t T = (size_t)floor((double)m0->n_frames / m0->fps * MOMU_DWM_FPS);
+    if (seconds > 0 && (size_t)lround(seconds * MOMU_DWM_FPS) < T) T = (size_t)lround(seconds * MOMU_DWM_FPS);
+    if (T < 2) return momu_fail(e, MOMU_ERR_ARG, "motion too short");
+    momu_status st = momu_motion_resample(m0, 1.0, 0.0, MOMU_DWM_FPS, T, &m, e);
+    if (st) return st;
+    size_t D = momu_features_dim(m.n_joints);
+    float *feat = momu_malloc_array(T * D, sizeof(float), e);
+    if (!feat) { momu_motion_free(&m); return MOMU_ERR_OOM; }
+    st = momu_motion_to_features(&m, feat, e);
+    momu_motion_free(&m);
+    *z = NULL;
+    if (!st) {
+        for (size_t i = 0; i < T; i++)
+            for (size_t f = 0; f < D; f++) feat[i * D + f] = (feat[i * D + f] - v->norm_mean[f]) / v->norm_std[f];
+        *Tz = momu_vae_latent_len(&v->vae, T);
+        *z = momu_malloc_array(*Tz * v->vae.cfg.z_channels, sizeof(float), e);
+        if (!*z) st = MOMU_ERR_OOM;
+        else st = momu_vae_encode(&v->vae, v->params, feat, 1, T, *z, NULL, e);
+    }
+    free(feat);
+    if (st) { free(*z); *z = NULL; }
+    return st;
+}
+
+/* ---- latents (Tz, C), unscaled -> PCM / motion ---- */
+static momu_status decode_music(const momu_vae_ckpt *v, const float *z, size_t Tz, size_t gl_iters, float **pcm,
+                                size_t *n, momu_err *e) {
+    size_t f = momu_vae_config_factor(&v->vae.cfg), nf = Tz * f, F = MOMU_N_MELS;
+    float *mel = momu_malloc_array(nf * F, sizeof(float), e);
+    if (!mel) return MOMU_ERR_OOM;
+    momu_status st = momu_vae_decode(&v->vae, v->params, z, 1, Tz, nf, mel, e);
+    if (!st) {
+        for (size_t i = 0; i < nf; i++)
+            for (size_t b = 0; b < F; b++) mel[i * F + b] = mel[i * F + b] * v->norm_std[b] + v->norm_mean[b];
+        st = momu_mel_invert(mel, nf, gl_iters, pcm, n, e);
+    }
+    free(mel);
+    return st;
+}
+
+static momu_status decode_motion(const momu_vae_ckpt *v, const float *z, size_t Tz, momu_motion *out, momu_err *e) {
+    size_t f = momu_vae_config_factor(&v->vae.cfg), T = Tz * f, J = v->n_joints, D = momu_features_dim(J);
+    if (D != v->vae.cfg.in_dim)
+        return momu_fail(e, MOMU_ERR_FORMAT, "motion VAE: %zu features, expected %zu for %zu joints", v->vae.cfg.in_dim,
+                         D, J);
+    float *feat = momu_malloc_array(T * D, sizeof(float), e);
+    if (!feat) return MOMU_ERR_OOM;
+    momu_status st = momu_vae_decode(&v->vae, v->params, z, 1, Tz, T, feat, e);
+    momu_skeleton sk = {0};
+    int have_sk = 0;
+    if (!st && J == MOMU_DWM_JOINTS) { st = momu_skeleton_dwm(&sk, e); have_sk = !st; }
+    if (!st) {
+        for (size_t i = 0; i < T; i++)
+            for (size_t c = 0; c < D; c++) feat[i * D + c] = feat[i * D + c] * v->norm_std[c] + v->norm_mean[c];
+        memset(out, 0, sizeof *out);
+        st = momu_features_to_motion(feat, T, J, MOMU_DWM_FPS, have_sk ? &sk : NULL, out, e);
+        if (st) momu_motion_free(out);
+    }
+    if (have_sk) momu_skeleton_free(&sk);
+    free(feat);
+    return st;
+}
+
+/* ---- sampling ----
+ * md: 1 dance (target motion), 0 music (target music), 2 both. cond: the other modality's unscaled latent
+ * (md 0/1; scaled in place here), x: (nx) receives the unscaled clean latent(s) ([music ; motion] for both).
+ * known/known_n: the unscaled prefix latent of the target (Tp frames) or NULL. */
+static momu_status sample_latents(const momu_generator *g, int md, float *cond, size_t Tz, const float *zp,
+                                  size_t Tp, const momu_gen_opts *o, float *x, momu_gen_stats *stt, momu_err *e) {
+    size_t C = g->C, n = Tz * C, nx = md == 2 ? 2 * n : n;
+    int tgt = md == 1 ? 1 : 0;
+    if (o->steps < 1 || o->steps > MOMU_DIFF_T)
+        return momu_fail(e, MOMU_ERR_ARG, "steps %d outside [1, %d]", o->steps, MOMU_DIFF_T);
+    if (!(o->tc >= 0 && o->tc <= 1)) return momu_fail(e, MOMU_ERR_ARG, "tc %g outside [0, 1]", (double)o->tc);
+    for (int i = 0; i < 2; i++)
+        if ((md == 2 || i == tgt) && !g->den_ok[i])
+            return momu_fail(e, MOMU_ERR_STATE, "the %s denoiser was not loaded", i ? "motion" : "music");
+    size_t window = o->window, overlap = o->overlap;
+    if (!window) {   /* the training window of the denoiser(s) in use (the smaller of the two for both) */
+        for (int i = 0; i < 2; i++)
+            if ((md == 2 || i == tgt) && g->den_window[i] && (!window || g->den_window[i] < window))
+                window = g->den_window[i];
+        if (!window) window = 125;
+    }
+    if (!overlap) overlap = window / 5;
+    if (window < 2 || overlap >= window)
+        return momu_fail(e, MOMU_ERR_ARG, "window %zu / overlap %zu: need 0 <= overlap < window", window, overlap);
+    stt->window = window;
+    stt->overlap = overlap;
+
+    momu_sample_opts so;
+    momu_sample_opts_default(&so);
+    so.kind = o->sampler;
+    so.spacing = o->spacing;
+    so.steps = o->steps;
+    so.eta = o->eta;
+    float *known = NULL;
+    unsigned char *mask = NULL;
+    momu_status st = MOMU_OK;
+    if (zp) {   /* known prefix of the target, scaled */
+        if (Tp > Tz) Tp = Tz;
+        known = momu_calloc_array(n, sizeof(float), e);
+        mask = momu_calloc_array(n, 1, e);
+        if (!known || !mask) st = MOMU_ERR_OOM;
+        else {
+            denoiser_scale_target(&g->den[tgt], known, zp, Tp * C);
+            memset(mask, 1, Tp * C);
+            so.known = known;
+            so.known_mask = mask;
+            so.resample = o->resample;
+            stt->prefix_frames = Tp;
+        }
+    }
+    den_model dm[2];
+    memset(dm, 0, sizeof dm);
+    momu_windowed win[2];
+    memset(win, 0, sizeof win);
+    momu_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    momu_cross cross;
+    memset(&cross, 0, sizeof cross);
+    momu_schedule *sched = malloc(sizeof *sched);
+    if (!st && !sched) st = momu_fail(e, MOMU_ERR_OOM, "out of memory");
+    prog_t pg = {o, md == 1 ? "dance" : md == 0 ? "music" : "both"};
+    momu_rng rng;
+    momu_rng_seed(&rng, (uint64_t)o->seed);
+    if (!st) {
+        momu_schedule_default(sched);
+        for (int i = 0; i < 2; i++) { dm[i].m = &g->den[i]; dm[i].C = C; dm[i].cond_mul = 1.0f; }
+        if (md == 2) { /* ẑ of the other modality is in ITS target scale; each model wants its cond scale */
+            dm[0].cond_mul = g->den[0].cond_scale_factor / g->den[1].scale_factor;
+            dm[1].cond_mul = g->den[1].cond_scale_factor / g->den[0].scale_factor;
+        }
+        momu_rng_fill_normal(&rng, x, nx, 1.0f);
+        so.progress = on_step;
+        so.progress_user = &pg;
+        if (md != 2) {
+            denoiser_scale_cond(&g->den[tgt], cond, cond, n);
+            momu_cond_model base = {den_fn, NULL, &dm[tgt]};
+            st = momu_windowed_init(&win[0], &base, Tz, C, window, overlap, o->blend, e);
+            momu_cond_model wm = momu_windowed_model(&win[0]);
+            if (!st) st = momu_cfg_init(&cfg, &wm, cond, o->guidance, n, e);
+            if (!st) st = momu_sample(sched, &so, momu_cfg_eps, &cfg, x, n, &rng, e);
+        } else {
+            momu_cond_model ba = {den_fn, NULL, &dm[0]}, bm = {den_fn, NULL, &dm[1]};
+            st = momu_windowed_init(&win[0], &ba, Tz, C, window, overlap, o->blend, e);
+            if (!st) st = momu_windowed_init(&win[1], &bm, Tz, C, window, overlap, o->blend, e);
+            if (!st) {
+                momu_cond_model wa = momu_windowed_model(&win[0]), wmo = momu_windowed_model(&win[1]);
+                st = momu_cross_init(&cross, sched, &wa, n, &wmo, n, o->guidance, o->tc, e);
+            }
+            if (!st) st = momu_sample(sched, &so, momu_cross_eps, &cross, x, nx, &rng, e);
+        }
+        for (int i = 0; i < 2; i++)
+            if (st && dm[i].err.status) { *e = dm[i].err; break; }
+        stt->n_windows = win[0].n_windows;
+    }
+    if (!st) {
+        if (md != 2) denoiser_unscale_target(&g->den[tgt], x, x, n);
+        else {
+            denoiser_unscale_target(&g->den[0], x, x, n);
+            denoiser_unscale_target(&g->den[1], x + n, x + n, n);
+        }
+    }
+    momu_cfg_free(&cfg);
+    momu_cross_free(&cross);
+    momu_windowed_free(&win[0]);
+    momu_windowed_free(&win[1]);
+    for (int i = 0; i < 2; i++) { denoiser_ws_free(&dm[i].ws); free(dm[i].cbuf); }
+    free(sched);
+    free(known);
+    free(mask);
+    return st;
+}
+
+static momu_status check_gen(const momu_generator *g, const momu_gen_opts *o, momu_err *e) {
+    if (!g || !o || !g->vae_ok[0] || !g->vae_ok[1]) return momu_fail(e, MOMU_ERR_STATE, "generator not loaded");
+    return MOMU_OK;
+}
+
+momu_status momu_generate_dance(const momu_generator *g, const float *pcm, size_t n, unsigned sr,
+                                const momu_gen_opts *o, const momu_motion *prefix, momu_motion *out, momu_err *e) {
+    momu_gen_stats s0, *stt = o && o->stats ? o->stats : &s0;
+    memset(stt, 0, sizeof *stt);
+    memset(out, 0, sizeof *out);
+    momu_status st = check_gen(g, o, e);
+    if (st) return st;
+    if (!pcm || !n || !sr) return momu_fail(e, MOMU_ERR_ARG, "dance: no music");
+    double t0 = momu_time_s();
+    float *cond = NULL, *x = NULL, *zp = NULL;
+    size_t Tz = 0, Tp = 0;
+    st = encode_music(&g->vae[0], pcm, n, sr, o->seconds, &cond, &Tz, e);
+    if (!st && Tz < 1) st = momu_fail(e, MOMU_ERR_ARG, "music too short");
+    if (!st) { x = momu_malloc_array(Tz * g->C, sizeof(float), e); if (!x) st = MOMU_ERR_OOM; }
+    if (!st && prefix) st = encode_motion(&g->vae[1], prefix, 0, &zp, &Tp, e);
+    double t1 = momu_time_s();
+    if (!st) st = sample_latents(g, 1, cond, Tz, zp, Tp, o, x, stt, e);
+    double t2 = momu_time_s();
+    if (!st) st = decode_motion(&g->vae[1], x, Tz, out, e);
+    stt->Tz = Tz;
+    stt->t_encode_s = t1 - t0;
+    stt->t_sample_s = t2 - t1;
+    stt->t_decode_s = momu_time_s() - t2;
+    free(cond);
+    free(x);
+    free(zp);
+    return st;
+}
+
+momu_status momu_generate_music(const momu_generator *g, const momu_motion *m, const momu_gen_opts *o,
+                                const float *prefix_pcm, size_t prefix_n, float **pcm, size_t *n, momu_err *e) {
+    momu_gen_stats s0, *stt = o && o->stats ? o->stats : &s0;
+    memset(stt, 0, sizeof *stt);
+    *pcm = NULL;
+    *n = 0;
+    momu_status st = check_gen(g, o, e);
+    if (st) return st;
+    if (!m) return momu_fail(e, MOMU_ERR_ARG, "music: no motion");
+    double t0 = momu_time_s();
+    float *cond = NULL, *x = NULL, *zp = NULL;
+    size_t Tz = 0, Tp = 0;
+    st = encode_motion(&g->vae[1], m, o->seconds, &cond, &Tz, e);
+    if (!st && Tz < 1) st = momu_fail(e, MOMU_ERR_ARG, "motion too short");
+    if (!st) { x = momu_malloc_array(Tz * g->C, sizeof(float), e); if (!x) st = MOMU_ERR_OOM; }
+    if (!st && prefix_pcm) st = encode_music(&g->vae[0], prefix_pcm, prefix_n, MOMU_SR, 0, &zp, &Tp, e);
+    double t1 = momu_time_s();
+    if (!st) st = sample_latents(g, 0, cond, Tz, zp, Tp, o, x, stt, e);
+    double t2 = momu_time_s();
+    if (!st) st = decode_music(&g->vae[0], x, Tz, o->gl_iters, pcm, n, e);
+    if (st) { free(*pcm); *pcm = NULL; *n = 0; }
+    stt->Tz = Tz;
+    stt->t_encode_s = t1 - t0;
+    stt->t_sample_s = t2 - t1;
+    stt->t_decode_s = momu_time_s() - t2;
+    free(cond);
+    free(x);
+    free(zp);
+    return st;
+}
+
+momu_status momu_generate_both(const momu_generator *g, double seconds, const momu_gen_opts *o, float **pcm,
+                               size_t *n, momu_motion *out, momu_err *e) {
+    momu_gen_stats s0, *stt = o && o->stats ? o->stats : &s0;
+    memset(stt, 0, sizeof *stt);
+    memset(out, 0, sizeof *out);
+    *pcm = NULL;
+    *n = 0;
+    momu_status st = check_gen(g, o, e);
+    if (st) return st;
+    if (!(seconds > 0) || seconds > 1e6) return momu_fail(e, MOMU_ERR_ARG, "both: seconds %g not > 0", seconds);
+    size_t Tz = (size_t)lround(seconds * MOMU_GEN_LATENT_FPS);
+    if (Tz < 1) return momu_fail(e, MOMU_ERR_ARG, "both: %g seconds is too short", seconds);
+    size_t nz = Tz * g->C;
+    float *x = momu_malloc_array(2 * nz, sizeof(float), e);
+    if (!x) return MOMU_ERR_OOM;
+    double t1 = momu_time_s();
+    st = sample_latents(g, 2, NULL, Tz, NULL, 0, o, x, stt, e);
+    double t2 = momu_time_s();
+    if (!st) st = decode_music(&g->vae[0], x, Tz, o->gl_iters, pcm, n, e);
+    if (!st) st = decode_motion(&g->vae[1], x + nz, Tz, out, e);
+    if (st) { free(*pcm); *pcm = NULL; *n = 0; }
+    stt->Tz = Tz;
+    stt->t_sample_s = t2 - t1;
+    stt->t_decode_s = momu_time_s() - t2;
+    free(x);
+    return st;
+}
