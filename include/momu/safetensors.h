@@ -48,6 +48,16 @@ typedef struct {
  * tensor and index, so that every file written reads back. meta may be NULL. */
 momu_status safetensors_write(const char *path, const safetensors_tensor *t, size_t n, safetensors_dtype dtype,
                               const safetensors_meta *meta, momu_err *e);
+/* The same with a dtype per tensor (dtypes[i]; NULL: all dtype) and flags. SAFETENSORS_WRITE_CRC adds the
+ * metadata key SAFETENSORS_CRC_KEY: 8 lowercase hex digits, the CRC-32 (zlib's, = Python zlib.crc32) of the
+ * whole file in which those 8 digits read as "00000000". safetensors_open checks it whenever the key is
+ * present (and refuses a damaged file: one flipped bit anywhere, header or data). A key of that name in
+ * meta is replaced. */
+enum { SAFETENSORS_WRITE_CRC = 1 };
+#define SAFETENSORS_CRC_KEY "momu.crc32"
+momu_status safetensors_write_ex(const char *path, const safetensors_tensor *t, size_t n, safetensors_dtype dtype,
+                                 const safetensors_dtype *dtypes, const safetensors_meta *meta, int flags,
+                                 momu_err *e);
 /* Every tensor of tab, data from base (tab layout), shapes as in the table. */
 momu_status safetensors_write_table(const char *path, const tensor_table *tab, const float *base,
                                     safetensors_dtype dtype, const safetensors_meta *meta, momu_err *e);
@@ -83,7 +93,8 @@ typedef struct {
 /* Opens and validates the whole header before anything else is allocated from it: header length vs file
  * size, JSON, every dtype (I64, BF16, ... named as unsupported), shape, offsets (in range, consistent with
  * shape x dtype size, non-overlapping, covering the buffer without holes, buffer ends at end of file),
- * unique names, metadata values are strings. Data is read later, on demand. */
+ * unique names, metadata values are strings; then, if the metadata has SAFETENSORS_CRC_KEY, the checksum of
+ * the whole file (one pass). Data is read later, on demand. */
 momu_status safetensors_open(safetensors_file *sf, const char *path, momu_err *e);
 void        safetensors_close(safetensors_file *sf);
 int         safetensors_find(const safetensors_file *sf, const char *name);        /* index or -1 */

@@ -42,6 +42,23 @@ static int dtype_is_known_other(const char *s) {
 static uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float bits_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
+/* CRC-32 of zlib / PNG (reflected polynomial 0xEDB88320), streaming: crc = crc32_update(crc, ...) starting
+ * from 0; equal to Python's zlib.crc32. */
+static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n) {
+    uint32_t table[256];   /* rebuilt per call (2k operations; callers pass >= 16 KB chunks): no shared state */
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1u) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xffu] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* The checksum's key as it appears in a header written by momu (compact JSON), up to its value. */
+#define CRC_PATTERN "\"" SAFETENSORS_CRC_KEY "\":\""
+
 /* IEEE 754-2008 binary32 -> binary16, round to nearest, ties to even (as numpy's npy_floatbits_to_halfbits
  * and torch's c10::detail::fp16_ieee_from_fp32_value). */
 uint16_t f32_to_f16(float f) {
@@ -156,10 +173,19 @@ static size_t tensor_numel(const safetensors_tensor *t) {
 
 momu_status safetensors_write(const char *path, const safetensors_tensor *t, size_t n, safetensors_dtype dtype,
                               const safetensors_meta *meta, momu_err *e) {
+    return safetensors_write_ex(path, t, n, dtype, NULL, meta, 0, e);
+}
+
+momu_status safetensors_write_ex(const char *path, const safetensors_tensor *t, size_t n, safetensors_dtype dtype,
+                                 const safetensors_dtype *dtypes, const safetensors_meta *meta, int flags,
+                                 momu_err *e) {
     if (dtype < 0 || dtype >= SAFETENSORS_DTYPE_COUNT) return momu_fail(e, MOMU_ERR_ARG, "%s: bad dtype", path);
-    size_t ds = DTYPE_SIZE[dtype];
+    for (size_t i = 0; dtypes && i < n; i++)
+        if (dtypes[i] < 0 || dtypes[i] >= SAFETENSORS_DTYPE_COUNT)
+            return momu_fail(e, MOMU_ERR_ARG, "%s: bad dtype for tensor %zu", path, i);
     /* validate everything before creating the file */
     for (size_t i = 0; i < n; i++) {
+        safetensors_dtype dt = dtypes ? dtypes[i] : dtype;
         if (!t[i].name || !*t[i].name || !strcmp(t[i].name, "__metadata__"))
             return momu_fail(e, MOMU_ERR_ARG, "%s: tensor %zu has an empty or reserved name", path, i);
         if (t[i].ndim < 0 || t[i].ndim > SAFETENSORS_MAX_DIMS)
@@ -176,7 +202,7 @@ momu_status safetensors_write(const char *path, const safetensors_tensor *t, siz
                 return momu_fail(e, MOMU_ERR_RANGE, "%s: tensor %s has a non-finite value at index %zu", path,
                                  t[i].name, k);
             /* the reader rejects inf, so the writer must not produce it */
-            if (dtype == SAFETENSORS_F16 && (f32_to_f16(t[i].data[k]) & 0x7fffu) == 0x7c00u)
+            if (dt == SAFETENSORS_F16 && (f32_to_f16(t[i].data[k]) & 0x7fffu) == 0x7c00u)
                 return momu_fail(e, MOMU_ERR_RANGE,
                                  "%s: tensor %s value %g at index %zu overflows float16 (largest 65504); save as F32",
                                  path, t[i].name, (double)t[i].data[k], k);
@@ -192,24 +218,29 @@ momu_status safetensors_write(const char *path, const safetensors_tensor *t, siz
     if (!hf) return momu_fail(e, MOMU_ERR_OOM, "%s: cannot build the header", path);
     fputc('{', hf);
     int first = 1;
-    if (meta && meta->n) {
+    int crc = (flags & SAFETENSORS_WRITE_CRC) != 0;
+    if ((meta && meta->n) || crc) {
         fputs("\"__metadata__\":{", hf);
-        for (size_t i = 0; i < meta->n; i++) {
-            if (i) fputc(',', hf);
+        size_t k = 0;
+        for (size_t i = 0; meta && i < meta->n; i++) {
+            if (!strcmp(meta->keys[i], SAFETENSORS_CRC_KEY)) continue;   /* a stale checksum (re-packing) */
+            if (k++) fputc(',', hf);
             momu_json_write_string(hf, meta->keys[i]);
             fputc(':', hf);
             momu_json_write_string(hf, meta->vals[i]);
         }
+        if (crc) fprintf(hf, "%s%s00000000\"", k ? "," : "", CRC_PATTERN);   /* patched once the data is written */
         fputc('}', hf);
         first = 0;
     }
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t bytes = tensor_numel(&t[i]) * ds;
+        safetensors_dtype dt = dtypes ? dtypes[i] : dtype;
+        size_t bytes = tensor_numel(&t[i]) * DTYPE_SIZE[dt];
         if (!first) fputc(',', hf);
         first = 0;
         momu_json_write_string(hf, t[i].name);
-        fprintf(hf, ":{\"dtype\":\"%s\",\"shape\":[", DTYPE_NAMES[dtype]);
+        fprintf(hf, ":{\"dtype\":\"%s\",\"shape\":[", DTYPE_NAMES[dt]);
         for (int d = 0; d < t[i].ndim; d++) fprintf(hf, d ? ",%zu" : "%zu", t[i].shape[d]);
         fprintf(hf, "],\"data_offsets\":[%zu,%zu]}", off, off + bytes);
         off += bytes;
@@ -226,6 +257,11 @@ momu_status safetensors_write(const char *path, const safetensors_tensor *t, siz
     if (st) { free(hdr); return st; }
     unsigned char len8[8];
     put_u64_le(len8, (uint64_t)hlen);
+    /* the checksum's placeholder: the pattern occurs only there (a '"' inside a JSON string is escaped, and
+     * other keys are followed by '{' or by a value that is not the checksum key) */
+    const char *ph = crc ? strstr(hdr, CRC_PATTERN) : NULL;
+    size_t crc_at = ph ? 8 + (size_t)(ph - hdr) + strlen(CRC_PATTERN) : 0;
+    uint32_t sum = crc32_update(crc32_update(0, len8, 8), (const unsigned char *)hdr, hlen);
     fwrite(len8, 1, 8, a.f);
     fwrite(hdr, 1, hlen, a.f);
     free(hdr);
@@ -233,10 +269,12 @@ momu_status safetensors_write(const char *path, const safetensors_tensor *t, siz
     unsigned char buf[CHUNK * 4];
     for (size_t i = 0; i < n; i++) {
         size_t ne = tensor_numel(&t[i]);
+        safetensors_dtype dt = dtypes ? dtypes[i] : dtype;
+        size_t ds = DTYPE_SIZE[dt];
         for (size_t k0 = 0; k0 < ne; k0 += CHUNK) {
             size_t nk = ne - k0 < CHUNK ? ne - k0 : CHUNK;
             const float *src = t[i].data + k0;
-            if (dtype == SAFETENSORS_F32) {
+            if (dt == SAFETENSORS_F32) {
                 for (size_t k = 0; k < nk; k++) {
                     uint32_t u = f32_bits(src[k]);
                     for (int b = 0; b < 4; b++) buf[4 * k + (size_t)b] = (unsigned char)(u >> (8 * b));
@@ -249,6 +287,15 @@ momu_status safetensors_write(const char *path, const safetensors_tensor *t, siz
                 }
             }
             fwrite(buf, 1, nk * ds, a.f);
+            if (crc) sum = crc32_update(sum, buf, nk * ds);
+        }
+    }
+    if (crc) {
+        char hex[9];
+        snprintf(hex, sizeof hex, "%08x", (unsigned)sum);
+        if (fseeko(a.f, (off_t)crc_at, SEEK_SET) != 0 || fwrite(hex, 1, 8, a.f) != 8) {
+            momu_atomic_abort(&a);
+            return momu_fail(e, MOMU_ERR_IO, "%s: cannot write the checksum (%s)", path, strerror(errno));
         }
     }
     return momu_atomic_commit(&a, e);
@@ -455,6 +502,37 @@ static momu_status parse_header(safetensors_file *sf, const momu_json *root, siz
     return MOMU_OK;
 }
 
+/* The file's CRC-32 with the 8 hex digits of the checksum (at byte crc_at) read as '0's must equal want. */
+static momu_status verify_crc(safetensors_file *sf, const char *want, size_t crc_at, momu_err *e) {
+    const char *p = sf->path;
+    unsigned long w = 0;
+    int hex_ok = strlen(want) == 8;
+    for (int i = 0; i < 8 && hex_ok; i++) hex_ok = (want[i] >= '0' && want[i] <= '9') || (want[i] >= 'a' && want[i] <= 'f');
+    if (hex_ok) w = strtoul(want, NULL, 16);
+    if (!hex_ok || crc_at == 0 || crc_at + 8 > sf->data_start)
+        return momu_fail(e, MOMU_ERR_FORMAT, "%s: corrupted: the checksum %s '%.16s' is not 8 hex digits in a "
+                         "header written by momu", p, SAFETENSORS_CRC_KEY, want);
+    if (fseeko(sf->f, 0, SEEK_SET) != 0)
+        return momu_fail(e, MOMU_ERR_IO, "%s: seek failed (%s)", p, strerror(errno));
+    unsigned char buf[1 << 16];
+    uint32_t sum = 0;
+    size_t at = 0;
+    while (at < sf->file_size) {
+        size_t want_n = sf->file_size - at < sizeof buf ? sf->file_size - at : sizeof buf;
+        if (fread(buf, 1, want_n, sf->f) != want_n)
+            return momu_fail(e, MOMU_ERR_IO, "%s: read failed at byte %zu while checking the checksum", p, at);
+        for (size_t k = crc_at; k < crc_at + 8; k++)
+            if (k >= at && k < at + want_n) buf[k - at] = '0';
+        sum = crc32_update(sum, buf, want_n);
+        at += want_n;
+    }
+    if (sum != (uint32_t)w)
+        return momu_fail(e, MOMU_ERR_FORMAT, "%s: corrupted: CRC-32 of the file is %08x, its %s says %s (damaged "
+                         "or modified after it was written; copy or re-pack it again)", p, (unsigned)sum,
+                         SAFETENSORS_CRC_KEY, want);
+    return MOMU_OK;
+}
+
 momu_status safetensors_open(safetensors_file *sf, const char *path, momu_err *e) {
     memset(sf, 0, sizeof *sf);
     if (strlen(path) >= sizeof sf->path) return momu_fail(e, MOMU_ERR_ARG, "%.200s...: path too long", path);
@@ -515,12 +593,16 @@ momu_status safetensors_open(safetensors_file *sf, const char *path, momu_err *e
     char what[1100];
     snprintf(what, sizeof what, "%s (safetensors header)", path);
     st = momu_json_parse(hdr, n_hdr, what, &root, e);
+    const char *ph = st ? NULL : strstr(hdr, CRC_PATTERN);
+    size_t crc_at = ph ? 8 + (size_t)(ph - hdr) + strlen(CRC_PATTERN) : 0;
     free(hdr);
     if (st) { if (st != MOMU_ERR_OOM) st = MOMU_ERR_FORMAT; goto fail; }
     sf->data_start = 8 + n_hdr;
     st = parse_header(sf, root, sf->file_size - sf->data_start, e);
     momu_json_free(root);
     if (st) goto fail;
+    const char *want_crc = safetensors_meta_get(&sf->meta, SAFETENSORS_CRC_KEY);
+    if (want_crc && (st = verify_crc(sf, want_crc, crc_at, e))) goto fail;
     return MOMU_OK;
 fail:
     safetensors_close(sf);
