@@ -37,6 +37,7 @@ int cli_train(int argc, char **argv);
 int cli_train_vae(int argc, char **argv);        /* argv[0] == "vae" */
 int cli_train_diffusion(int argc, char **argv);  /* argv[0] == "diffusion" */
 int cli_vae(int argc, char **argv);
+int cli_model(int argc, char **argv);            /* pack | info */
 int cli_generate(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_render(int argc, char **argv);

@@ -11,6 +11,7 @@ static const command COMMANDS[] = {
     {"generate", cli_generate, "generate dance|music|both"},
     {"train", cli_train, "train vae|diffusion"},
     {"vae", cli_vae, "encode|decode with a trained VAE"},
+    {"model", cli_model, "pack a checkpoint for shipping (F16, EMA weights) | info"},
     {"eval", cli_eval, "beat, sync, FID and quality metrics"},
     {"render", cli_render, "preview MP4: skeleton + music"},
     {"audio", cli_audio, "mel|onsets|beats|invert"},
