@@ -52,9 +52,11 @@ momu_status safetensors_write(const char *path, const safetensors_tensor *t, siz
  * metadata key SAFETENSORS_CRC_KEY: 8 lowercase hex digits, the CRC-32 (zlib's, = Python zlib.crc32) of the
  * whole file in which those 8 digits read as "00000000". safetensors_open checks it whenever the key is
  * present (and refuses a damaged file: one flipped bit anywhere, header or data). A key of that name in
- * meta is replaced. */
+ * meta is replaced. A file with the key SAFETENSORS_PACKED_KEY (model_pack.h) must have the checksum: a flip
+ * in the checksum's own key would otherwise pass as a file without one. */
 enum { SAFETENSORS_WRITE_CRC = 1 };
-#define SAFETENSORS_CRC_KEY "momu.crc32"
+#define SAFETENSORS_CRC_KEY    "momu.crc32"
+#define SAFETENSORS_PACKED_KEY "momu.packed_from"
 momu_status safetensors_write_ex(const char *path, const safetensors_tensor *t, size_t n, safetensors_dtype dtype,
                                  const safetensors_dtype *dtypes, const safetensors_meta *meta, int flags,
                                  momu_err *e);

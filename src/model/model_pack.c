@@ -152,7 +152,7 @@ momu_status momu_model_pack(const char *in_path, const char *out_path, safetenso
         off += en->numel;
     }
     for (size_t i = 0; i < sf.meta.n && !st; i++) st = safetensors_meta_put(&meta, sf.meta.keys[i], sf.meta.vals[i], e);
-    if (!st) st = safetensors_meta_put(&meta, "momu.packed_from", in_path, e);
+    if (!st) st = safetensors_meta_put(&meta, SAFETENSORS_PACKED_KEY, in_path, e);
     if (!st) st = safetensors_meta_put(&meta, "momu.dtype", safetensors_dtype_name(dtype), e);
     if (!st) st = safetensors_write_ex(out_path, t, n, dtype, dts, &meta, SAFETENSORS_WRITE_CRC, e);
     if (!st) {

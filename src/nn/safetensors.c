@@ -603,6 +603,12 @@ momu_status safetensors_open(safetensors_file *sf, const char *path, momu_err *e
     if (st) goto fail;
     const char *want_crc = safetensors_meta_get(&sf->meta, SAFETENSORS_CRC_KEY);
     if (want_crc && (st = verify_crc(sf, want_crc, crc_at, e))) goto fail;
+    /* a damaged checksum key reads as "no checksum": packed files always have one, so that is damage too */
+    if (!want_crc && safetensors_meta_get(&sf->meta, SAFETENSORS_PACKED_KEY)) {
+        st = momu_fail(e, MOMU_ERR_FORMAT, "%s: corrupted: a packed model (%s) without its checksum %s", path,
+                       SAFETENSORS_PACKED_KEY, SAFETENSORS_CRC_KEY);
+        goto fail;
+    }
     return MOMU_OK;
 fail:
     safetensors_close(sf);
