@@ -390,6 +390,120 @@ TEST(reader_truncations_and_fuzz) {
     table_free(&tab);
 }
 
+/* zlib CRC-32, bit by bit (independent of the table-driven one in src/nn/safetensors.c) */
+static uint32_t ref_crc32(const unsigned char *p, size_t n) {
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+TEST(f16_mixed_dtypes_and_crc) {
+    /* safetensors_write_ex: per-tensor dtypes (F16 weights, an F32 constant), the checksum by its definition
+     * (zlib CRC-32 of the file with its 8 digits read as '0'), every truncation and every single-bit flip of
+     * the file refused naming it, and a stale checksum in meta replaced */
+    char path[600], bad[600];
+    snprintf(path, sizeof path, "%s/crc.safetensors", test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/crc_bad.safetensors", test_tmpdir());
+    tensor_table tab;
+    make_table(&tab);
+    float *a = calloc(tab.total, 4), *b = calloc(tab.total, 4);
+    fill(&tab, a, 9);
+    a[tab.t[0].offset] = 1e-9f;                      /* flushes to 0 in F16 */
+    a[tab.t[0].offset + 1] = 3e-6f;                  /* an F16 subnormal */
+    safetensors_tensor t[4];
+    safetensors_dtype dts[4] = {SAFETENSORS_F16, SAFETENSORS_F16, SAFETENSORS_F16, SAFETENSORS_F32};
+    for (int i = 0; i < 4; i++) {
+        t[i].name = tab.t[i].name;
+        t[i].ndim = tab.t[i].ndim;
+        memcpy(t[i].shape, tab.t[i].shape, sizeof tab.t[i].shape);
+        t[i].data = a + tab.t[i].offset;
+    }
+    safetensors_meta meta;
+    safetensors_meta_init(&meta);
+    momu_err e = {0};
+    safetensors_meta_put(&meta, "k", "v", &e);
+    safetensors_meta_put(&meta, SAFETENSORS_CRC_KEY, "deadbeef", &e);   /* stale: replaced */
+    /* a packed file must have a checksum: without this key a flip in the checksum's own key would read as
+     * "no checksum" (76 of the 80 flips of those 10 bytes) */
+    safetensors_meta_put(&meta, SAFETENSORS_PACKED_KEY, "src.safetensors", &e);
+    EXPECT(safetensors_write_ex(path, t, 4, SAFETENSORS_F16, dts, &meta, SAFETENSORS_WRITE_CRC, &e) == MOMU_OK, "%s",
+           e.msg);
+    safetensors_meta got;
+    EXPECT(safetensors_load_table(path, &tab, b, SAFETENSORS_DTYPE_COUNT, &got, &e) == MOMU_OK, "%s", e.msg);
+    if (!e.status) {
+        const char *c = safetensors_meta_get(&got, SAFETENSORS_CRC_KEY);
+        EXPECT(c && strcmp(c, "deadbeef") && strlen(c) == 8, "checksum %s", c ? c : "absent");
+        size_t n;
+        unsigned char *raw = read_all(path, &n);
+        char *at = strstr((char *)raw + 8, "\"momu.crc32\":\"");
+        EXPECT(at != NULL, "checksum pattern");
+        if (at && c) {
+            memcpy(at + 14, "00000000", 8);
+            char want[9];
+            snprintf(want, sizeof want, "%08x", (unsigned)ref_crc32(raw, n));
+            EXPECT(!strcmp(want, c), "CRC %s, by definition %s", c, want);
+        }
+        free(raw);
+        safetensors_meta_free(&got);
+    }
+    for (int i = 0; i < 4; i++)
+        for (size_t k = 0; k < tab.t[i].numel; k++) {
+            float x = a[tab.t[i].offset + k], y = b[tab.t[i].offset + k];
+            float want = i == 3 ? x : f16_to_f32(f32_to_f16(x));
+            if (y != want) { EXPECT(0, "%s[%zu] %g read %g, want %g", tab.t[i].name, k, (double)x, (double)y, (double)want); break; }
+        }
+    EXPECT(b[tab.t[0].offset] == 0.0f && b[tab.t[0].offset + 1] > 0.0f, "flush / subnormal");
+    safetensors_file sf;
+    if (safetensors_open(&sf, path, &e) == MOMU_OK) {
+        EXPECT(sf.t[0].dtype == SAFETENSORS_F16 && sf.t[3].dtype == SAFETENSORS_F32, "dtypes");
+        safetensors_close(&sf);
+    }
+    /* want F32 everywhere: the F16 tensors are named */
+    EXPECT(safetensors_load_table(path, &tab, b, SAFETENSORS_F32, NULL, &e) == MOMU_ERR_FORMAT &&
+           strstr(e.msg, "dtype F16, expected F32"), "%s", e.msg);
+    size_t n;
+    unsigned char *raw = read_all(path, &n), *mut = malloc(n);
+    size_t n_acc = 0, n_tried = 0;
+    for (size_t cut = 0; cut < n; cut++) {
+        write_bytes(bad, raw, cut);
+        momu_err_clear(&e);
+        if (safetensors_open(&sf, bad, &e) == MOMU_OK) { n_acc++; safetensors_close(&sf); }
+        else if (!strstr(e.msg, bad)) EXPECT(0, "cut %zu: %s", cut, e.msg);
+    }
+    for (size_t pos = 0; pos < n; pos++)
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(mut, raw, n);
+            mut[pos] ^= (unsigned char)(1u << bit);
+            write_bytes(bad, mut, n);
+            momu_err_clear(&e);
+            n_tried++;
+            if (safetensors_open(&sf, bad, &e) == MOMU_OK) { n_acc++; safetensors_close(&sf); }
+            else if (!strstr(e.msg, bad)) EXPECT(0, "flip %zu.%d: %s", pos, bit, e.msg);
+        }
+    EXPECT(n_acc == 0, "%zu damaged copies accepted (%zu truncations, %zu bit flips tried)", n_acc, n, n_tried);
+    /* without the flag: no checksum key, even if meta had one (and then a packed_from key is refused) */
+    momu_err_clear(&e);
+    EXPECT(safetensors_write_ex(path, t, 4, SAFETENSORS_F16, dts, &meta, 0, &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(safetensors_open(&sf, path, &e) == MOMU_ERR_FORMAT && strstr(e.msg, "without its checksum"), "%s", e.msg);
+    momu_err_clear(&e);
+    meta.n--;   /* drop packed_from (the last key) */
+    EXPECT(safetensors_write_ex(path, t, 4, SAFETENSORS_F16, dts, &meta, 0, &e) == MOMU_OK, "%s", e.msg);
+    if (safetensors_open(&sf, path, &e) == MOMU_OK) {
+        EXPECT(!safetensors_meta_get(&sf.meta, SAFETENSORS_CRC_KEY), "checksum written without the flag");
+        safetensors_close(&sf);
+    }
+    meta.n++;
+    free(raw);
+    free(mut);
+    safetensors_meta_free(&meta);
+    free(a);
+    free(b);
+    table_free(&tab);
+}
+
 TEST(load_table_mismatch_messages) {
     char path[600];
     snprintf(path, sizeof path, "%s/m.safetensors", test_tmpdir());
@@ -493,6 +607,7 @@ int main(void) {
     RUN(writer_rejects_bad_input);
     RUN(reader_rejects_malformed);
     RUN(reader_truncations_and_fuzz);
+    RUN(f16_mixed_dtypes_and_crc);
     RUN(load_table_mismatch_messages);
     RUN(two_tables_with_prefixes);
     RUN(reads_torch_fixture);
