@@ -395,11 +395,15 @@ static void eval_usage(FILE *f) {
                "  (pairs)  every DESIGN.md section 5 metric of (music, motion) pairs: LORIS beat scores, beat\n"
                "           F-measure, BAS, sync score, foot skating, FID_k/FID_g/Div (with reference motions),\n"
                "           FAD stand-in (with reference music); --help with --music for all options\n"
-               "  beats    beat F-measure between two time lists (--ref, --est, --tolerance)\n");
+               "  beats    beat F-measure between two time lists (--ref, --est, --tolerance)\n"
+               "  report   the models on the validation songs: Markdown tables + beats plot (see --help)\n");
 }
+
+int cli_eval_report(int argc, char **argv);   /* cli_eval_report.c: argv[0] is the first option after `eval report` */
 
 int cli_eval(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "vae")) return cli_eval_vae(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "report")) return cli_eval_report(argc - 2, argv + 2);
     if (argc < 2) {
         eval_usage(stderr);
         return 2;
