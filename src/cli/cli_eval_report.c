@@ -809,8 +809,24 @@ int cli_eval_report(int argc, char **argv) {
     /* models first: a missing model is the most likely error, and should come before minutes of work */
     if (!O.no_model) {
         double tl = momu_time_s();
-        if ((st = momu_models_default_dir(O.model_dir, model_dir, sizeof model_dir, &e))) goto fail;
         momu_generator_files f = {0};
+        if (O.model_dir) {
+            /* a named folder may lack one denoiser (a model still in training): its rows say so */
+            char p[4400];
+            struct stat sb;
+            snprintf(model_dir, sizeof model_dir, "%s", O.model_dir);
+            snprintf(p, sizeof p, "%s/%s", O.model_dir, MOMU_GEN_FILE_NAMES[2]);
+            f.skip_music_denoiser = stat(p, &sb) != 0;
+            snprintf(p, sizeof p, "%s/%s", O.model_dir, MOMU_GEN_FILE_NAMES[3]);
+            f.skip_motion_denoiser = stat(p, &sb) != 0;
+            if (f.skip_music_denoiser && f.skip_motion_denoiser) {
+                st = momu_fail(&e, MOMU_ERR_STATE, "%s: neither %s nor %s", O.model_dir, MOMU_GEN_FILE_NAMES[2],
+                               MOMU_GEN_FILE_NAMES[3]);
+                goto fail;
+            }
+        } else if ((st = momu_models_default_dir(NULL, model_dir, sizeof model_dir, &e))) {
+            goto fail;
+        }
         f.dir = model_dir;
         if ((st = momu_generator_load(&G, &f, &e))) goto fail;
         have_g = 1;
@@ -904,8 +920,12 @@ int cli_eval_report(int argc, char **argv) {
     go.seed = (int64_t)O.seed;
     if (O.gl_iters) go.gl_iters = O.gl_iters;
     if (have_g) {
-        if ((st = gen_all(&R, &G, &go, GEN_DANCE, "gen_dance", seconds, NULL, col[C_GEN_DANCE], &gen_s[0], &e))) goto fail;
-        if ((st = gen_all(&R, &G, &go, GEN_MUSIC, "gen_music", seconds, col[C_GEN_MUSIC], NULL, &gen_s[1], &e))) goto fail;
+        if (G.den_ok[MOMU_GEN_MOTION] &&
+            (st = gen_all(&R, &G, &go, GEN_DANCE, "gen_dance", seconds, NULL, col[C_GEN_DANCE], &gen_s[0], &e)))
+            goto fail;
+        if (G.den_ok[MOMU_GEN_MUSIC] &&
+            (st = gen_all(&R, &G, &go, GEN_MUSIC, "gen_music", seconds, col[C_GEN_MUSIC], NULL, &gen_s[1], &e)))
+            goto fail;
         momu_log("eval report: generated dance %.1f s, music %.1f s (%zu segments)\n", gen_s[0], gen_s[1], R.n_val);
         if (have_ga) {
             if ((st = gen_all(&R, &GA, &go, GEN_DANCE, "abl_dance", seconds, NULL, col[C_ABL_DANCE], &gen_s[2], &e))) goto fail;
@@ -913,7 +933,7 @@ int cli_eval_report(int argc, char **argv) {
                 (st = gen_all(&R, &GA, &go, GEN_MUSIC, "abl_music", seconds, col[C_ABL_MUSIC], NULL, &gen_s[3], &e)))
                 goto fail;
         }
-        if (!O.no_joint)
+        if (!O.no_joint && G.den_ok[MOMU_GEN_MUSIC] && G.den_ok[MOMU_GEN_MOTION])
             for (size_t k = 0; k <= n_tc; k++) {   /* k = 0: tc 0 (two independent unconditional samples) */
                 both_mu[k] = momu_calloc_array(R.n_val, sizeof **both_mu, &e);
                 both_mo[k] = momu_calloc_array(R.n_val, sizeof **both_mo, &e);
@@ -937,16 +957,20 @@ int cli_eval_report(int argc, char **argv) {
 #define PLAN(row, lab, m_, d_, g_, skip_, why_) plan[np++] = (plan_t){row, lab, m_, d_, g_, skip_, why_}
         const char *no_model = O.no_model ? "not run (--no-model)" : "no model";
         const char *no_mis = "needs 2 validation songs";
+        int g_dance = have_g && G.den_ok[MOMU_GEN_MOTION], g_music = have_g && G.den_ok[MOMU_GEN_MUSIC];
+        const char *no_dance = have_g ? "no motion denoiser in the model folder" : no_model;
+        const char *no_music = have_g ? "no music denoiser in the model folder" : no_model;
+        const char *no_both = have_g ? "needs both denoisers" : no_model;
         PLAN(&dance[0], "ground truth (real aligned motion)", col[C_VAL_MU], col[C_VAL_MO], 0, 0, "");
         PLAN(&dance[1], "mismatched (another val song's motion)", col[C_VAL_MU], col[C_MIS_MO], 0, !have_mis, no_mis);
         PLAN(&dance[2], "NN retrieval (train motion of nearest music)", col[C_VAL_MU], col[C_NN_DANCE], 0, 0, "");
-        PLAN(&dance[3], "momu (dance from music)", col[C_VAL_MU], col[C_GEN_DANCE], gen_s[0], !have_g, no_model);
+        PLAN(&dance[3], "momu (dance from music)", col[C_VAL_MU], col[C_GEN_DANCE], gen_s[0], !g_dance, no_dance);
         if (O.ablation_dir)
             PLAN(&dance[4], "ablation (--ablation-model)", col[C_VAL_MU], col[C_ABL_DANCE], gen_s[2], !have_ga, no_model);
         PLAN(&music[0], "ground truth (real music)", col[C_VAL_MU], col[C_VAL_MO], 0, 0, "");
         PLAN(&music[1], "mismatched (another val song's music)", col[C_MIS_MU], col[C_VAL_MO], 0, !have_mis, no_mis);
         PLAN(&music[2], "NN retrieval (train music of nearest motion)", col[C_NN_MUSIC], col[C_VAL_MO], 0, 0, "");
-        PLAN(&music[3], "momu (music from dance)", col[C_GEN_MUSIC], col[C_VAL_MO], gen_s[1], !have_g, no_model);
+        PLAN(&music[3], "momu (music from dance)", col[C_GEN_MUSIC], col[C_VAL_MO], gen_s[1], !g_music, no_music);
         if (O.ablation_dir)
             PLAN(&music[4], "ablation (--ablation-model)", col[C_ABL_MUSIC], col[C_VAL_MO], gen_s[3],
                  !have_ga || !GA.den_ok[MOMU_GEN_MUSIC], "no music denoiser in the ablation folder");
@@ -956,11 +980,12 @@ int cli_eval_report(int argc, char **argv) {
             PLAN(&joint[n_joint], "real, mismatched (chance)", col[C_VAL_MU], col[C_MIS_MO], 0, !have_mis, no_mis);
             n_joint++;
             PLAN(&joint[n_joint], "independent unconditional samples (T_c = 0)", both_mu[0], both_mo[0], gen_s[4],
-                 !have_g, no_model);
+                 !g_dance || !g_music, no_both);
             n_joint++;
             for (size_t k = 0; k < n_tc; k++) {
                 char *lab = pool_printf(&R, "momu cross-guidance, T_c = %.2f", tc[k]);
-                PLAN(&joint[n_joint], lab ? lab : "momu", both_mu[k + 1], both_mo[k + 1], gen_s[5 + k], !have_g, no_model);
+                PLAN(&joint[n_joint], lab ? lab : "momu", both_mu[k + 1], both_mo[k + 1], gen_s[5 + k], !g_dance || !g_music,
+                     no_both);
                 n_joint++;
             }
         }
@@ -990,7 +1015,7 @@ int cli_eval_report(int argc, char **argv) {
 
     /* plot: the first validation segment */
     if (O.plot_path) {
-        st = make_plot(O.plot_path, R.val[0].music, R.val[0].motion, have_g ? col[C_GEN_DANCE][0] : NULL, seconds, &e);
+        st = make_plot(O.plot_path, R.val[0].music, R.val[0].motion, col[C_GEN_DANCE][0], seconds, &e);
         if (st) goto fail;
     }
 
@@ -1019,7 +1044,10 @@ int cli_eval_report(int argc, char **argv) {
         fprintf(f, "- **Models**: ");
         if (have_g) {
             fprintf(f, "`%s/` (", model_dir);
-            for (int i = 0; i < 4; i++) fprintf(f, "%s`%s`", i ? ", " : "", MOMU_GEN_FILE_NAMES[i]);
+            for (int i = 0; i < 4; i++) {
+                int have = i < 2 || G.den_ok[i == 2 ? MOMU_GEN_MUSIC : MOMU_GEN_MOTION];
+                fprintf(f, "%s`%s`%s", i ? ", " : "", MOMU_GEN_FILE_NAMES[i], have ? "" : " (missing)");
+            }
             fprintf(f, "); latent channels %zu", G.C);
             if (have_ga) fprintf(f, "; ablation `%s/`", O.ablation_dir);
             fprintf(f, ". Sampling: %d steps, guidance %.2f, seed %zu + segment index, Griffin-Lim %zu iterations.\n",
@@ -1049,9 +1077,10 @@ int cli_eval_report(int argc, char **argv) {
                    "retrieval %.1f s, evaluation %.1f s, total %.1f s",
                 t_load, t_val, t_train, t_eval, momu_time_s() - t_start);
         if (have_g) {
-            fprintf(f, "; generation per %.1f-s segment: dance %.2f s, music %.2f s", seconds, gen_s[0] / (double)R.n_val,
-                    gen_s[1] / (double)R.n_val);
-            if (!O.no_joint) fprintf(f, ", both %.2f s", gen_s[n_tc ? 5 : 4] / (double)R.n_val);
+            fprintf(f, "; generation per %.1f-s segment:", seconds);
+            if (G.den_ok[MOMU_GEN_MOTION]) fprintf(f, " dance %.2f s", gen_s[0] / (double)R.n_val);
+            if (G.den_ok[MOMU_GEN_MUSIC]) fprintf(f, " music %.2f s", gen_s[1] / (double)R.n_val);
+            if (gen_s[4] > 0) fprintf(f, " both %.2f s", gen_s[n_tc ? 5 : 4] / (double)R.n_val);
         }
         fprintf(f, ".\n\n");
 
@@ -1117,7 +1146,7 @@ int cli_eval_report(int argc, char **argv) {
                        "real (aligned) dance's smoothed mean joint speed with its kinematic beats (speed minima) as "
                        "ticks%s. The music's beats are repeated faintly behind the dance strips; grey lines every second.\n",
                     R.cl.clips[R.val[0].clip].name, R.val[0].t0, seconds,
-                    have_g ? "; bottom, green — the same for momu's dance generated from this music (seed as "
+                    col[C_GEN_DANCE][0] ? "; bottom, green — the same for momu's dance generated from this music (seed as "
                              "above)" : "");
         }
         if ((st = momu_atomic_commit(&a, &e))) goto fail;
