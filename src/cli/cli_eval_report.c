@@ -1029,8 +1029,9 @@ int cli_eval_report(int argc, char **argv) {
         strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
         char cmdline[4096];
         size_t off = (size_t)snprintf(cmdline, sizeof cmdline, "momu eval report");
-        for (int i = 0; i < argc && off < sizeof cmdline; i++)
-            off += (size_t)snprintf(cmdline + off, sizeof cmdline - off, " %s", argv[i]);
+        for (int i = 0; i < argc && off < sizeof cmdline; i++)   /* quoted where a shell would need it */
+            off += (size_t)snprintf(cmdline + off, sizeof cmdline - off, strpbrk(argv[i], " \t\"'$&|;()<>*?`") ? " '%s'" : " %s",
+                                    argv[i]);
         const char *omp = getenv("OMP_NUM_THREADS");
         char thr[256];
         if (O.threads) snprintf(thr, sizeof thr, "%s", O.threads);
