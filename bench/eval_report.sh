@@ -1,0 +1,25 @@
+#!/bin/sh
+# Writes docs/RESULTS.md and docs/results_beats.png with `momu eval report` (docs/EVAL.md "The results
+# report") using the settings of the committed report, and prints the wall time. Runs a private copy of the
+# binary (keeps `make` usable meanwhile).
+#   sh bench/eval_report.sh [extra momu eval report options, e.g. --max-clips 4 --out /tmp/R.md]
+# Environment: DATA (../shared/data/dance-with-melody), ALIGN (runs/data/align.tsv), MODELS (models),
+# ABLATION (a model folder trained without the contrastive loss; empty: no ablation row), CLIP_SECONDS (10),
+# STEPS (25), SEED (1), OMP_NUM_THREADS (2: the threads the report states).
+set -e
+DATA=${DATA:-../shared/data/dance-with-melody}
+ALIGN=${ALIGN:-runs/data/align.tsv}
+MODELS=${MODELS:-models}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+B=$(mktemp /tmp/momu-report.XXXXXX)
+cp ./momu "$B"
+chmod +x "$B"
+trap 'rm -f "$B"' EXIT
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+set -- --data "$DATA" --align "$ALIGN" --model "$MODELS" --seconds "${CLIP_SECONDS:-10}" --steps "${STEPS:-25}" \
+    --seed "${SEED:-1}" --tc-sweep 0.3,0.5,0.7 --out docs/RESULTS.md --plot docs/results_beats.png \
+    --commit "$commit" --threads "OMP_NUM_THREADS=$OMP_NUM_THREADS on $(nproc) CPUs ($(uname -m))" \
+    ${ABLATION:+--ablation-model "$ABLATION"} "$@"
+t0=$(date +%s)
+"$B" eval report "$@"
+echo "eval report: $(( $(date +%s) - t0 )) s wall"
