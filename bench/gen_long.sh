@@ -22,7 +22,7 @@ MOMU=${MOMU:-./momu}
 PY=${PYTHON:-/usr/bin/python3}
 HERE=$(dirname "$0")
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-[ -x "$MOMU" ] || { echo "gen_long: $MOMU not found (make, or set MOMU=path/to/momu)" >&2; exit 1; }
+[ -x "$MOMU" ] && [ -s "$MOMU" ] || { echo "gen_long: $MOMU missing or empty (make, or set MOMU=path/to/momu)" >&2; exit 1; }
 [ -f "$MUSIC" ] || { echo "gen_long: no file $MUSIC" >&2; exit 1; }
 mkdir -p "$OUT"
 
@@ -63,9 +63,10 @@ if ! "$MOMU" generate dance --music "$OUT/song.wav" --out "$OUT/dance.npy" --mod
     exit 1
 fi
 t1=$(date +%s.%N)
-line=$(grep '^generate dance:' "$OUT/generate.log" | tail -1)
+line=$(grep '^generate dance:' "$OUT/generate.log" | tail -1 || true)
+[ -n "$line" ] || { echo "gen_long: no summary line in $OUT/generate.log (is $MOMU a complete build?)" >&2; exit 1; }
 echo "$line"
-echo "gen_long: wall $(echo "$t1 - $t0" | bc) s"
+echo "gen_long: wall $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
 TZ_=$(echo "$line" | sed -n 's/.*(\([0-9]*\) latent frames, \([0-9]*\) windows).*/\1/p')
 NW=$(echo "$line" | sed -n 's/.*(\([0-9]*\) latent frames, \([0-9]*\) windows).*/\2/p')
 echo

@@ -25,7 +25,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 SCALE_MINUTES=${SCALE_MINUTES:-1 5 10}
 TASK_SECONDS=${TASK_SECONDS:-30 60}
 GEN_OPTS=${GEN_OPTS:-}
-[ -x "$MOMU" ] || { echo "gen_speed: $MOMU not found (make, or set MOMU=path/to/momu)" >&2; exit 1; }
+[ -x "$MOMU" ] && [ -s "$MOMU" ] || { echo "gen_speed: $MOMU missing or empty (make, or set MOMU=path/to/momu)" >&2; exit 1; }
 for f in "$MUSIC" "$MOTION"; do [ -f "$f" ] || { echo "gen_speed: no file $f" >&2; exit 1; }; done
 mkdir -p "$OUT"
 ROWS="$OUT/rows.tsv"
@@ -59,7 +59,8 @@ run() {
 
 # row PART TASK SECONDS LOG: appends the generate summary line's figures and WALL/RSS to rows.tsv
 row() {
-    line=$(grep "^generate $2:" "$4" | tail -1)
+    line=$(grep "^generate $2:" "$4" | tail -1 || true)
+    [ -n "$line" ] || { echo "gen_speed: no 'generate $2:' summary line in $4 (is $MOMU a complete build?)" >&2; exit 1; }
     outs=$(echo "$line" | sed -n 's/^generate [a-z]*: \([0-9.]*\) s (.*/\1/p')
     nw=$(echo "$line" | sed -n 's/.* latent frames, \([0-9]*\) windows).*/\1/p')
     ts=$(echo "$line" | sed -n 's/.*(sampling \([0-9.]*\) s, decode \([0-9.]*\) s).*/\1/p')
