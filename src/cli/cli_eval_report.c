@@ -1100,8 +1100,9 @@ int cli_eval_report(int argc, char **argv) {
                    "music is nearest in z-scored audio statistics (`momu_audio_stat_features`: per-band mel "
                    "mean/std, flux mean/std, pulse clarity): real motion, but not timed to this music. FID_k/FID_g "
                    "(lower is better) compare the motions with the real validation motions (0 for the ground "
-                   "truth and the mismatched rows by construction: the same set of motions, paired differently; "
-                   "the NN row shows how far other real dances are); Div "
+                   "truth by construction, near 0 for the mismatched row, which re-pairs largely the same set of "
+                   "real motions; the NN row shows how far other real dances are; FID on a few dozen clips is "
+                   "noisy); Div "
                    "is the diversity of the row's motions (real validation: see the ground-truth row); foot "
                    "skate of the real ballroom data is far from 0 (gliding steps).\n\n");
         fprintf(f, "Reproduce: `%s`\n\n", cmdline);
@@ -1119,7 +1120,7 @@ int cli_eval_report(int argc, char **argv) {
                    "music's (1.0 / 100 for the ground truth). The FAD stand-in is a Fréchet distance of "
                    "per-segment mel statistics against the real validation music — a **stand-in for FAD** (no "
                    "pretrained audio embedding is available), not comparable with published FAD; lower is better, "
-                   "0 for the ground truth and mismatched rows by construction (the same set of music), and Griffin-Lim phase alone raises it for generated "
+                   "0 for the ground truth by construction and near 0 for the mismatched row (largely the same set of music), and Griffin-Lim phase alone raises it for generated "
                    "music.\n\n");
         fprintf(f, "Reproduce: `%s`\n\n", cmdline);
 
