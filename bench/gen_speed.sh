@@ -39,7 +39,7 @@ run() {
     if [ -n "$TIME_BIN" ]; then
         "$TIME_BIN" -f '%e %M %U %S' -o "$log.time" "$@" 2>"$log" || { tail -5 "$log" >&2; exit 1; }
         WALL=$(cut -d' ' -f1 "$log.time"); RSS=$(cut -d' ' -f2 "$log.time")
-        CPU=$(echo "$(cut -d' ' -f3 "$log.time") + $(cut -d' ' -f4 "$log.time")" | bc)
+        CPU=$(printf '%.2f' "$(echo "$(cut -d' ' -f3 "$log.time") + $(cut -d' ' -f4 "$log.time")" | bc)")
     else
         t0=$(date +%s.%N)
         "$@" 2>"$log" &
@@ -77,7 +77,7 @@ music_of() {   # music_of SECONDS -> OUT/music_SECONDS.wav (the song looped or c
 
 echo "gen_speed: $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "gen_speed: momu $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'), model $MODEL," \
-     "OMP_NUM_THREADS=$OMP_NUM_THREADS, GEN_OPTS='$GEN_OPTS', peak RSS from $RSS_HOW"
+     "OMP_NUM_THREADS=$OMP_NUM_THREADS, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)}, GEN_OPTS='$GEN_OPTS', peak RSS from $RSS_HOW"
 echo "gen_speed: music $MUSIC ($(ffprobe -v error -show_entries stream=sample_rate,channels -of csv=p=0 "$MUSIC" |
      head -1 | sed 's/,/ Hz, /') channels), motion $MOTION"
 
@@ -117,7 +117,7 @@ json.dump(m, open(dst, "w"))' "$OUT/motion_src.json" "$OUT/motion_$s.json" $s
     row task both $s "$OUT/task_both_$s.log"
 done
 
-echo "gen_speed: done $(date -u '+%H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg) (wall times on a loaded machine are noisy; cpu s is steadier)"
+echo "gen_speed: done $(date -u '+%H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg) (on a loaded machine wall times are noisy; cpu s includes OpenMP spin-waiting)"
 echo
 "$PY" - "$ROWS" <<'EOF' | tee "$OUT/results.txt"
 import sys
