@@ -397,6 +397,42 @@ TEST(nan_guard_skips) {
     table_free(&tab);
 }
 
+TEST(ema_warmup_rule) {
+    /* d_t = min(decay, (1+t)/(10+t)): 2/11 at t = 1, 3/12 at t = 2, ..., the decay itself from t = 8991 */
+    tensor_table tab;
+    table_init(&tab);
+    momu_err e = {0};
+    TABLE_ADD(&tab, "w", 1, &e, 3);
+    nn_params p;
+    nn_params_alloc(&p, &tab, NN_ALLOC_OPTIM | NN_ALLOC_EMA, &e);
+    for (int i = 0; i < 3; i++) { p.params[i] = (float)(i + 1); p.grads[i] = 0.5f; }
+    adamw_config c;
+    adamw_config_default(&c);
+    c.ema_decay = 0.999;
+    c.ema_warmup = 1;
+    nn_optim o;
+    optim_init(&o, &c);
+    optim_ema_init(&p);
+    int ok = 1;
+    for (int t = 1; t <= 3; t++) {
+        float prev[3];
+        memcpy(prev, p.ema, sizeof prev);
+        EXPECT(optim_step(&o, &p, 1.0f) == 1, "step %d", t);
+        double d = (1.0 + t) / (10.0 + t);
+        for (int i = 0; i < 3; i++) ok &= fabsf(p.ema[i] - ((float)d * prev[i] + (float)(1.0 - d) * p.params[i])) < 1e-6f;
+    }
+    EXPECT(ok, "ema follows (1+t)/(10+t) while it is below the decay");
+    o.step = 20000;   /* long after: the configured decay */
+    float prev[3];
+    memcpy(prev, p.ema, sizeof prev);
+    optim_step(&o, &p, 1.0f);
+    ok = 1;
+    for (int i = 0; i < 3; i++) ok &= fabsf(p.ema[i] - (0.999f * prev[i] + 0.001f * p.params[i])) < 1e-6f;
+    EXPECT(ok, "ema uses the configured decay once (1+t)/(10+t) exceeds it");
+    nn_params_free(&p);
+    table_free(&tab);
+}
+
 int main(void) {
     RUN(table_offsets_and_lookup);
     RUN(params_alloc_swap_log);
@@ -408,5 +444,6 @@ int main(void) {
     RUN(optim_is_thread_count_independent);
     RUN(schedule_values);
     RUN(nan_guard_skips);
+    RUN(ema_warmup_rule);
     return test_summary();
 }

@@ -27,6 +27,8 @@ typedef struct {
     double weight_decay;   /* decoupled (AdamW), applied only to tensors whose spec has decay = 1 */
     double clip_norm;      /* global L2 gradient-norm clip; <= 0: no clipping */
     double ema_decay;      /* EMA of the weights: ema = d*ema + (1-d)*param; 0: off */
+    int    ema_warmup;     /* 1: d_t = min(ema_decay, (1+t)/(10+t)) at step t (TF ExponentialMovingAverage's
+                            * num_updates rule), so a short run's EMA is not dominated by the initial weights */
     size_t warmup_steps;   /* linear warm-up over this many steps (0: none) */
     size_t total_steps;    /* cosine decay from lr to lr_min over [warmup, total); 0: constant after warm-up */
     double lr_min;         /* final learning rate of the cosine decay */
@@ -67,7 +69,7 @@ double grad_clip(float *g, size_t n, double max_norm);
  *   3. AdamW exactly as torch.optim.AdamW (amsgrad=False), per element, t = o->step:
  *        p *= 1 - lr*wd (decay tensors only); m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  *        p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
- *   4. if ema buffer and cfg.ema_decay > 0: ema = d*ema + (1-d)*p. Call optim_ema_init once after the
+ *   4. if ema buffer and cfg.ema_decay > 0: ema = d*ema + (1-d)*p (d = d_t with cfg.ema_warmup). Call optim_ema_init once after the
  *      weights are initialised (or loaded without a training state), or the EMA starts from zeros.
  * Returns 1 when applied. p needs grads, m, v (NN_ALLOC_OPTIM). */
 int  optim_step(nn_optim *o, nn_params *p, float loss);

@@ -244,10 +244,10 @@ momu_status denoiser_train_run(const denoiser_train_opts *o, denoiser_train_resu
     if (!st) st = safetensors_meta_putf(&r.extra, "momu.seed", e, "%" PRIu64, o->seed);
     if (!st)
         st = safetensors_meta_putf(&r.extra, "momu.train", e,
-                                   "{\"batch\":%zu,\"lr\":%g,\"warmup\":%zu,\"clip\":%g,\"ema\":%g,\"cfg_drop\":%g,"
+                                   "{\"batch\":%zu,\"lr\":%g,\"warmup\":%zu,\"clip\":%g,\"ema\":%g,\"ema_warmup\":%d,\"cfg_drop\":%g,"
                                    "\"steps\":%zu,\"n_train\":%zu,\"n_val\":%zu}",
                                    o->train.batch, o->train.opt.lr, o->train.opt.warmup_steps, o->train.opt.clip_norm,
-                                   o->train.opt.ema_decay, (double)o->train.cfg_drop, o->steps, r.d.n_train, r.n_val);
+                                   o->train.opt.ema_decay, o->train.opt.ema_warmup, (double)o->train.cfg_drop, o->steps, r.d.n_train, r.n_val);
     momu_log("train diffusion %s: %zu train / %zu val windows of %zu latent frames x %zu channels, scale %.4g "
              "(cond %.4g), %zu parameters, encoded in %.1f s, step %zu of %zu\n",
              denoiser_task_name(o->task), r.d.n_train, r.n_val, r.Tz, r.C, (double)r.m.scale_factor,

@@ -133,6 +133,7 @@ void denoiser_train_config_default(denoiser_train_config *c) {
     c->opt.weight_decay = 0.0;
     c->opt.clip_norm = 1.0;
     c->opt.ema_decay = 0.999;
+    c->opt.ema_warmup = 1;
     c->opt.warmup_steps = 500;
     c->opt.total_steps = 0;
 }

@@ -149,7 +149,9 @@ int optim_step(nn_optim *o, nn_params *p, float loss) {
                      s->decay ? decay_mul : 1.0f, b1, b2, omb1, omb2, bc2_sqrt, eps, step_size);
     }
     if (p->ema && c->ema_decay > 0.0) {
-        float d = (float)c->ema_decay, omd = (float)(1.0 - c->ema_decay);
+        double dd = c->ema_decay;
+        if (c->ema_warmup && (1.0 + t) / (10.0 + t) < dd) dd = (1.0 + t) / (10.0 + t);
+        float d = (float)dd, omd = (float)(1.0 - dd);
         float *ema = p->ema;
         const float *w = p->params;
         size_t n = p->total;
