@@ -61,9 +61,16 @@ $(LIB): $(LIB_OBJ)
 $(BUILD)/momu: $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/test.h $(LIB)
+# tests/fixtures_models.c: fixtures shared by the tests, linked into each (an explicit rule: the pattern below
+# would match its object too)
+TEST_FIX = $(BUILD)/tests/fixtures_models.o
+$(TEST_FIX): tests/fixtures_models.c tests/fixtures_models.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/%.c tests/test.h tests/fixtures_models.h $(TEST_FIX) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TEST_FIX) $(LIB) $(LDLIBS)
 
 test: $(TEST_BIN) $(BUILD)/momu
 	@MOMU_BIN=$(BUILD)/momu sh tests/run.sh $(TEST_BIN)
@@ -71,4 +78,4 @@ test: $(TEST_BIN) $(BUILD)/momu
 clean:
 	rm -rf build build-san momu
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_FIX:.o=.d)

@@ -4,16 +4,15 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/stat.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "momu/denoiser.h"
 #include "momu/diffusion.h"
-#include "momu/npy.h"
 #include "momu/safetensors.h"
 #include "momu/vae_train.h"
+#include "fixtures_models.h"
 #include "test.h"
 
 #define FIX "tests/fixtures/denoiser/tiny.safetensors"
@@ -455,107 +454,10 @@ TEST(threads_identical) {
 #endif
 
 /* ---- the whole `train diffusion` run on a tiny prepared folder with tiny VAEs trained here ---------------- */
-enum { PNTR = 6, PNVA = 3, PW = 16, PM = 80, PJ = 23 };
-#define PDF (6 * PJ + 8)
-static char pdir[600], music_ck[700], motion_ck[700];
-
-static void write_text(const char *name, const char *txt) {
-    char p[700];
-    snprintf(p, sizeof p, "%s/%s", pdir, name);
-    FILE *f = fopen(p, "w");
-    if (f) { fputs(txt, f); fclose(f); }
-}
-
-/* The layout of docs/DATA.md §7 (as tests/test_vae_train.c builds it): mel with a per-band ramp and beats
- * every 8 mel frames; motion features random with a pulse in step with the mel beats. */
-static int make_prepared(void) {
-    snprintf(pdir, sizeof pdir, "%s/prep", test_tmpdir());
-    if (mkdir(pdir, 0755) != 0) { perror(pdir); return 0; }
-    momu_rng r;
-    momu_rng_seed(&r, 5);
-    momu_err e = {0};
-    for (int split = 0; split < 2; split++) {
-        size_t N = split ? PNVA : PNTR;
-        float *mel = malloc(N * 4 * PW * PM * sizeof(float)), *mot = malloc(N * PW * PDF * sizeof(float));
-        for (size_t n = 0; n < N; n++) {
-            for (size_t t = 0; t < 4 * PW; t++)
-                for (size_t k = 0; k < PM; k++)
-                    mel[(n * 4 * PW + t) * PM + k] = (float)(0.01 * k) + ((t + n) % 8 == 0 ? 1.0f : 0.0f) +
-                                                     0.1f * momu_rng_normal(&r);
-            for (size_t t = 0; t < PW; t++) {
-                float *f = mot + (n * PW + t) * PDF;
-                momu_rng_fill_normal(&r, f, PDF, 0.5f);
-                f[3] += ((2 * t + n) % 8 == 0) ? 2.0f : 0.0f;
-            }
-        }
-        size_t sm[3] = {N, 4 * PW, PM}, so[3] = {N, PW, PDF};
-        char p[700];
-        snprintf(p, sizeof p, "%s/%s_mel.npy", pdir, split ? "val" : "train");
-        momu_npy_write_f32(p, mel, 3, sm, &e);
-        snprintf(p, sizeof p, "%s/%s_motion.npy", pdir, split ? "val" : "train");
-        momu_npy_write_f32(p, mot, 3, so, &e);
-        free(mel);
-        free(mot);
-    }
-    float ms[2 * PM], os[2 * PDF];
-    for (size_t k = 0; k < PM; k++) { ms[k] = 0.5f; ms[PM + k] = 2.0f; }
-    for (size_t k = 0; k < PDF; k++) { os[k] = 0.0f; os[PDF + k] = 1.0f; }
-    size_t s1[2] = {2, PM}, s2[2] = {2, PDF};
-    char p[700];
-    snprintf(p, sizeof p, "%s/mel_stats.npy", pdir);
-    momu_npy_write_f32(p, ms, 2, s1, &e);
-    snprintf(p, sizeof p, "%s/motion_stats.npy", pdir);
-    momu_npy_write_f32(p, os, 2, s2, &e);
-    write_text("val_index.tsv", "window\tclip\tsong\n0\tA\ta\n1\tA\ta\n2\tB\tb\n");
-    write_text("prepare.json", "{\"format\": \"momu-prepared\"}\n");
-    if (e.status) { fprintf(stderr, "  %s\n", e.msg); return 0; }
-    /* two tiny VAEs, 2 steps each (their quality does not matter here) */
-    for (int k = 0; k < 2; k++) {
-        momu_vae_kind kind = k ? MOMU_VAE_MOTION : MOMU_VAE_MUSIC;
-        momu_vae_config c;
-        momu_vae_config_default(&c, kind);
-        memset(c.ch, 0, sizeof c.ch);
-        c.z_channels = 4;
-        c.groups = 4;
-        c.n_res_enc = c.n_res_dec = c.n_mid = 1;
-        if (!k) { c.n_levels = 4; c.ch[0] = c.ch[1] = c.ch[2] = c.ch[3] = 8; }
-        else { c.n_levels = 2; c.ch[0] = c.ch[1] = 8; }
-        momu_vae_train_opts o;
-        momu_vae_train_opts_default(&o);
-        o.stage = kind;
-        o.data_dir = pdir;
-        o.out_path = k ? motion_ck : music_ck;
-        snprintf(k ? motion_ck : music_ck, sizeof music_ck, "%s/%s_vae.safetensors", test_tmpdir(), k ? "motion" : "music");
-        o.music_vae_path = k ? music_ck : NULL;
-        o.steps = 2;
-        o.batch = 2;
-        o.crop_seconds = 0.48;
-        o.ckpt_every_min = 0;
-        o.cfg = &c;
-        o.bicor.n_windows = 2;
-        o.bicor.width = 2;
-        momu_vae_train_result res;
-        if (momu_vae_train_run(&o, &res, &e)) { fprintf(stderr, "  vae: %s\n", e.msg); return 0; }
-    }
-    return 1;
-}
+static fix_prepared fx;   /* prepared folder + two tiny VAEs (tests/fixtures_models.h) */
 
 static void run_opts(denoiser_train_opts *o, const char *out) {
-    denoiser_train_opts_default(o);
-    o->task = DENOISER_MUSIC;
-    o->music_vae_path = music_ck;
-    o->motion_vae_path = motion_ck;
-    o->data_dir = pdir;
-    o->out_path = out;
-    o->steps = 6;
-    o->model.width = 8;
-    o->model.heads = 2;
-    o->model.n_blocks = 1;
-    o->model.freq_dim = 8;
-    o->train.batch = 3;
-    o->train.opt.warmup_steps = 2;
-    o->train.opt.lr = 1e-3;
-    o->ckpt_every_min = 0;
+    fix_denoiser_train_opts(o, fx.dir, fx.music_vae, fx.motion_vae, out);
 }
 
 static int same_weights(const char *a, const char *b) {
@@ -577,7 +479,7 @@ static int same_weights(const char *a, const char *b) {
 static void train_run_resume_and_refusals_body(void) {
     int verb = momu_verbosity;
     momu_verbosity = 0;   /* progress lines and checkpoint logs */
-    if (!make_prepared()) { EXPECT(0, "fixture folder / VAEs"); momu_verbosity = verb; return; }
+    if (!fix_prepared_make(&fx, test_tmpdir())) { EXPECT(0, "fixture folder / VAEs"); momu_verbosity = verb; return; }
     char a[700], b[700];
     snprintf(a, sizeof a, "%s/dm_a.safetensors", test_tmpdir());
     snprintf(b, sizeof b, "%s/dm_b.safetensors", test_tmpdir());
@@ -586,7 +488,7 @@ static void train_run_resume_and_refusals_body(void) {
     momu_err e = {0};
     run_opts(&o, a);
     EXPECT(denoiser_train_run(&o, &r, &e) == MOMU_OK, "%s", e.msg);
-    EXPECT(r.step == 6 && r.T == 8 && r.n_train == PNTR && r.n_val == PNVA, "step %zu T %zu", r.step, r.T);
+    EXPECT(r.step == 6 && r.T == 8 && r.n_train == FIX_NTR && r.n_val == FIX_NVA, "step %zu T %zu", r.step, r.T);
     EXPECT(isfinite(r.val_loss) && isfinite(r.val_loss_ema) && r.scale_factor > 0, "val %g", (double)r.val_loss);
     run_opts(&o, b);
     o.stop_after = 4;
@@ -611,8 +513,8 @@ static void train_run_resume_and_refusals_body(void) {
     }
     /* refusals: swapped VAEs; resume against other VAE weights; a VAE checkpoint as --out to resume */
     run_opts(&o, a);
-    o.music_vae_path = motion_ck;
-    o.motion_vae_path = music_ck;
+    o.music_vae_path = fx.motion_vae;
+    o.motion_vae_path = fx.music_vae;
     EXPECT(denoiser_train_run(&o, &r, &e) == MOMU_ERR_FORMAT && strstr(e.msg, "--music-vae"), "swapped: %s", e.msg);
     momu_err_clear(&e);
     run_opts(&o, a);
@@ -620,7 +522,7 @@ static void train_run_resume_and_refusals_body(void) {
     o.task = DENOISER_MOTION;
     EXPECT(denoiser_train_run(&o, &r, &e) == MOMU_ERR_FORMAT && strstr(e.msg, "denoiser_music"), "task: %s", e.msg);
     momu_err_clear(&e);
-    run_opts(&o, music_ck);
+    run_opts(&o, fx.music_vae);
     o.resume = 1;
     EXPECT(denoiser_train_run(&o, &r, &e) == MOMU_ERR_FORMAT, "VAE as denoiser: %s", e.msg);
     momu_verbosity = verb;

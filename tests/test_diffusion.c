@@ -11,10 +11,9 @@
 #include "momu/denoiser.h"
 #include "momu/diffusion.h"
 #include "momu/motion.h"
-#include "momu/nn_params.h"
 #include "momu/rng.h"
-#include "momu/safetensors.h"
 #include "momu/vae.h"
+#include "fixtures_models.h"
 #include "test.h"
 
 static momu_schedule SCHED;
@@ -614,68 +613,6 @@ TEST(prefix_continuation) {
 
 /* ------------------------------------------------------------------ momu generate, end to end */
 
-/* A tiny random-weight VAE checkpoint in the format of momu_vae_ckpt_load (vae.* + norm.* + metadata). */
-static int write_tiny_vae(const char *path, momu_vae_kind kind, momu_rng *r) {
-    momu_vae_config c;
-    momu_vae_config_default(&c, kind);
-    c.z_channels = 4;
-    c.groups = 4;
-    for (size_t i = 0; i < c.n_levels; i++) c.ch[i] = 8;
-    c.n_res_enc = c.n_res_dec = 1;
-    c.n_mid = 0;
-    momu_vae m;
-    momu_err e = {0};
-    if (momu_vae_init(&m, &c, &e)) { fprintf(stderr, "  %s\n", e.msg); return 0; }
-    float *params = calloc(m.tab.total, sizeof(float));
-    momu_vae_init_params(&m, params, r);
-    size_t F = c.in_dim;
-    tensor_table nt;
-    table_init(&nt);
-    TABLE_ADD(&nt, "mean", 0, &e, F);
-    TABLE_ADD(&nt, "std", 0, &e, F);
-    float *nb = calloc(nt.total, sizeof(float));
-    for (size_t i = 0; i < F; i++) { table_ptr(&nt, nb, 0)[i] = kind == MOMU_VAE_MUSIC ? -2.0f : 0.0f; table_ptr(&nt, nb, 1)[i] = 1.0f; }
-    safetensors_meta mt;
-    safetensors_meta_init(&mt);
-    char *json = NULL;
-    momu_vae_config_to_json(&c, &json, &e);
-    safetensors_meta_put(&mt, "momu.vae_config", json, &e);
-    safetensors_meta_put(&mt, "momu.format", "momu-vae", &e);
-    safetensors_meta_put(&mt, "momu.kind", momu_vae_kind_name(kind), &e);
-    if (kind == MOMU_VAE_MOTION) safetensors_meta_putf(&mt, "motion.n_joints", &e, "%d", MOMU_DWM_JOINTS);
-    const char *prefixes[2] = {"vae.", "norm."};
-    const tensor_table *tabs[2] = {&m.tab, &nt};
-    const float *bases[2] = {params, nb};
-    momu_status st = safetensors_write_tables(path, 2, prefixes, tabs, bases, SAFETENSORS_F32, &mt, &e);
-    if (st) fprintf(stderr, "  %s\n", e.msg);
-    free(json);
-    safetensors_meta_free(&mt);
-    free(nb);
-    free(params);
-    table_free(&nt);
-    momu_vae_free(&m);
-    return st == MOMU_OK;
-}
-
-static int write_tiny_denoiser(const char *path, denoiser_task task, momu_rng *r) {
-    denoiser_config c;
-    denoiser_config_default(&c);
-    c.latent_ch = 4;
-    c.width = 16;
-    c.heads = 2;
-    c.n_blocks = 1;
-    c.freq_dim = 16;
-    denoiser m;
-    momu_err e = {0};
-    if (denoiser_init(&m, &c, task, 0, &e)) { fprintf(stderr, "  %s\n", e.msg); return 0; }
-    denoiser_init_weights(&m, r);
-    momu_rng_fill_normal(r, m.p.params, m.tab.total, 0.1f);   /* not adaLN-zero: the output must depend on x */
-    momu_status st = denoiser_save(path, &m, NULL, &e);
-    if (st) fprintf(stderr, "  %s\n", e.msg);
-    denoiser_free(&m);
-    return st == MOMU_OK;
-}
-
 static int files_equal(const char *a, const char *b) {
     FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
     int eq = fa && fb;
@@ -701,8 +638,10 @@ TEST(generate_cli_tiny_models) {
     snprintf(p[1], sizeof p[1], "%s/motion_vae.safetensors", d);
     snprintf(p[2], sizeof p[2], "%s/denoiser_music.safetensors", d);
     snprintf(p[3], sizeof p[3], "%s/denoiser_motion.safetensors", d);
-    EXPECT(write_tiny_vae(p[0], MOMU_VAE_MUSIC, &r) && write_tiny_vae(p[1], MOMU_VAE_MOTION, &r), "vae files");
-    EXPECT(write_tiny_denoiser(p[2], DENOISER_MUSIC, &r) && write_tiny_denoiser(p[3], DENOISER_MOTION, &r), "den");
+    EXPECT(fix_write_random_vae(p[0], MOMU_VAE_MUSIC, 1, &r) && fix_write_random_vae(p[1], MOMU_VAE_MOTION, 1, &r),
+           "vae files");
+    EXPECT(fix_write_random_denoiser(p[2], DENOISER_MUSIC, 4, 1, &r) &&
+           fix_write_random_denoiser(p[3], DENOISER_MOTION, 4, 1, &r), "den");
     /* inputs: 2 s of clicks, 2 s of a swaying skeleton */
     snprintf(p[4], sizeof p[4], "%s/in.wav", d);
     snprintf(p[5], sizeof p[5], "%s/in.npy", d);

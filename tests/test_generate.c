@@ -1,6 +1,7 @@
 /* Tests for src/model/generate.c (include/momu/generate.h): the library generation pipeline on tiny
- * random-weight models written here (the file formats of momu_vae_ckpt_load and denoiser_load): output
- * shapes and lengths, determinism per seed, the sample-rate path, a prefix, load errors, model discovery.
+ * random-weight models written here (tests/fixtures_models.h: the file formats of momu_vae_ckpt_load and
+ * denoiser_load): output shapes and lengths, determinism per seed, the sample-rate path, a prefix, load
+ * errors, model discovery.
  * With MOMU_GEN_BENCH=1 it also times a 20-s demo-sized run on random models at the DEFAULT sizes (the cost
  * of the real model; docs/SAMPLING.md quotes the "info" line). */
 #include <math.h>
@@ -13,80 +14,10 @@
 #include "momu/denoiser.h"
 #include "momu/generate.h"
 #include "momu/motion.h"
-#include "momu/nn_params.h"
 #include "momu/rng.h"
-#include "momu/safetensors.h"
 #include "momu/vae.h"
+#include "fixtures_models.h"
 #include "test.h"
-
-/* A random-weight VAE checkpoint; tiny: 4 latent channels, 8 channels per level; else the default config. */
-static int write_vae(const char *path, momu_vae_kind kind, int tiny, momu_rng *r) {
-    momu_vae_config c;
-    momu_vae_config_default(&c, kind);
-    if (tiny) {
-        c.z_channels = 4;
-        c.groups = 4;
-        for (size_t i = 0; i < c.n_levels; i++) c.ch[i] = 8;
-        c.n_res_enc = c.n_res_dec = 1;
-        c.n_mid = 0;
-    }
-    momu_vae m;
-    momu_err e = {0};
-    if (momu_vae_init(&m, &c, &e)) { fprintf(stderr, "  %s\n", e.msg); return 0; }
-    float *params = calloc(m.tab.total, sizeof(float));
-    momu_vae_init_params(&m, params, r);
-    size_t F = c.in_dim;
-    tensor_table nt;
-    table_init(&nt);
-    TABLE_ADD(&nt, "mean", 0, &e, F);
-    TABLE_ADD(&nt, "std", 0, &e, F);
-    float *nb = calloc(nt.total, sizeof(float));
-    for (size_t i = 0; i < F; i++) {
-        table_ptr(&nt, nb, 0)[i] = kind == MOMU_VAE_MUSIC ? -2.0f : 0.0f;
-        table_ptr(&nt, nb, 1)[i] = 1.0f;
-    }
-    safetensors_meta mt;
-    safetensors_meta_init(&mt);
-    char *json = NULL;
-    momu_vae_config_to_json(&c, &json, &e);
-    safetensors_meta_put(&mt, "momu.vae_config", json, &e);
-    safetensors_meta_put(&mt, "momu.format", "momu-vae", &e);
-    safetensors_meta_put(&mt, "momu.kind", momu_vae_kind_name(kind), &e);
-    if (kind == MOMU_VAE_MOTION) safetensors_meta_putf(&mt, "motion.n_joints", &e, "%d", MOMU_DWM_JOINTS);
-    const char *prefixes[2] = {"vae.", "norm."};
-    const tensor_table *tabs[2] = {&m.tab, &nt};
-    const float *bases[2] = {params, nb};
-    momu_status st = safetensors_write_tables(path, 2, prefixes, tabs, bases, SAFETENSORS_F32, &mt, &e);
-    if (st) fprintf(stderr, "  %s\n", e.msg);
-    free(json);
-    safetensors_meta_free(&mt);
-    free(nb);
-    free(params);
-    table_free(&nt);
-    momu_vae_free(&m);
-    return st == MOMU_OK;
-}
-
-static int write_denoiser(const char *path, denoiser_task task, size_t latent_ch, int tiny, momu_rng *r) {
-    denoiser_config c;
-    denoiser_config_default(&c);
-    c.latent_ch = latent_ch;
-    if (tiny) {
-        c.width = 16;
-        c.heads = 2;
-        c.n_blocks = 1;
-        c.freq_dim = 16;
-    }
-    denoiser m;
-    momu_err e = {0};
-    if (denoiser_init(&m, &c, task, 0, &e)) { fprintf(stderr, "  %s\n", e.msg); return 0; }
-    denoiser_init_weights(&m, r);
-    momu_rng_fill_normal(r, m.p.params, m.tab.total, tiny ? 0.1f : 0.02f);   /* the output must depend on x */
-    momu_status st = denoiser_save(path, &m, NULL, &e);
-    if (st) fprintf(stderr, "  %s\n", e.msg);
-    denoiser_free(&m);
-    return st == MOMU_OK;
-}
 
 /* The four files in dir; 1 on success. */
 static int write_models(const char *dir, int tiny, uint64_t seed) {
@@ -97,8 +28,9 @@ static int write_models(const char *dir, int tiny, uint64_t seed) {
     momu_vae_config c;
     momu_vae_config_default(&c, MOMU_VAE_MUSIC);
     size_t C = tiny ? 4 : c.z_channels;
-    return write_vae(p[0], MOMU_VAE_MUSIC, tiny, &r) && write_vae(p[1], MOMU_VAE_MOTION, tiny, &r) &&
-           write_denoiser(p[2], DENOISER_MUSIC, C, tiny, &r) && write_denoiser(p[3], DENOISER_MOTION, C, tiny, &r);
+    return fix_write_random_vae(p[0], MOMU_VAE_MUSIC, tiny, &r) && fix_write_random_vae(p[1], MOMU_VAE_MOTION, tiny, &r) &&
+           fix_write_random_denoiser(p[2], DENOISER_MUSIC, C, tiny, &r) &&
+           fix_write_random_denoiser(p[3], DENOISER_MOTION, C, tiny, &r);
 }
 
 static float *clicks(size_t n, unsigned sr) {

@@ -6,132 +6,28 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/stat.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "momu/denoiser.h"
 #include "momu/model_pack.h"
-#include "momu/npy.h"
 #include "momu/safetensors.h"
 #include "momu/vae_train.h"
+#include "fixtures_models.h"
 #include "test.h"
 
-enum { PNTR = 6, PNVA = 3, PW = 16, PM = 80, PJ = 23 };
-#define PDF (6 * PJ + 8)
-static char pdir[600], music_ck[700], motion_ck[700];
-
-static void write_text(const char *name, const char *txt) {
-    char p[700];
-    snprintf(p, sizeof p, "%s/%s", pdir, name);
-    FILE *f = fopen(p, "w");
-    if (f) { fputs(txt, f); fclose(f); }
-}
-
-/* (copied from tests/test_denoiser.c) The layout of docs/DATA.md §7 (as tests/test_vae_train.c builds it): mel with a per-band ramp and beats
- * every 8 mel frames; motion features random with a pulse in step with the mel beats. */
-static int make_prepared(void) {
-    snprintf(pdir, sizeof pdir, "%s/prep", test_tmpdir());
-    if (mkdir(pdir, 0755) != 0) { perror(pdir); return 0; }
-    momu_rng r;
-    momu_rng_seed(&r, 5);
-    momu_err e = {0};
-    for (int split = 0; split < 2; split++) {
-        size_t N = split ? PNVA : PNTR;
-        float *mel = malloc(N * 4 * PW * PM * sizeof(float)), *mot = malloc(N * PW * PDF * sizeof(float));
-        for (size_t n = 0; n < N; n++) {
-            for (size_t t = 0; t < 4 * PW; t++)
-                for (size_t k = 0; k < PM; k++)
-                    mel[(n * 4 * PW + t) * PM + k] = (float)(0.01 * k) + ((t + n) % 8 == 0 ? 1.0f : 0.0f) +
-                                                     0.1f * momu_rng_normal(&r);
-            for (size_t t = 0; t < PW; t++) {
-                float *f = mot + (n * PW + t) * PDF;
-                momu_rng_fill_normal(&r, f, PDF, 0.5f);
-                f[3] += ((2 * t + n) % 8 == 0) ? 2.0f : 0.0f;
-            }
-        }
-        size_t sm[3] = {N, 4 * PW, PM}, so[3] = {N, PW, PDF};
-        char p[700];
-        snprintf(p, sizeof p, "%s/%s_mel.npy", pdir, split ? "val" : "train");
-        momu_npy_write_f32(p, mel, 3, sm, &e);
-        snprintf(p, sizeof p, "%s/%s_motion.npy", pdir, split ? "val" : "train");
-        momu_npy_write_f32(p, mot, 3, so, &e);
-        free(mel);
-        free(mot);
-    }
-    float ms[2 * PM], os[2 * PDF];
-    for (size_t k = 0; k < PM; k++) { ms[k] = 0.5f; ms[PM + k] = 2.0f; }
-    for (size_t k = 0; k < PDF; k++) { os[k] = 0.0f; os[PDF + k] = 1.0f; }
-    size_t s1[2] = {2, PM}, s2[2] = {2, PDF};
-    char p[700];
-    snprintf(p, sizeof p, "%s/mel_stats.npy", pdir);
-    momu_npy_write_f32(p, ms, 2, s1, &e);
-    snprintf(p, sizeof p, "%s/motion_stats.npy", pdir);
-    momu_npy_write_f32(p, os, 2, s2, &e);
-    write_text("val_index.tsv", "window\tclip\tsong\n0\tA\ta\n1\tA\ta\n2\tB\tb\n");
-    write_text("prepare.json", "{\"format\": \"momu-prepared\"}\n");
-    if (e.status) { fprintf(stderr, "  %s\n", e.msg); return 0; }
-    /* two tiny VAEs, 2 steps each (their quality does not matter here) */
-    for (int k = 0; k < 2; k++) {
-        momu_vae_kind kind = k ? MOMU_VAE_MOTION : MOMU_VAE_MUSIC;
-        momu_vae_config c;
-        momu_vae_config_default(&c, kind);
-        memset(c.ch, 0, sizeof c.ch);
-        c.z_channels = 4;
-        c.groups = 4;
-        c.n_res_enc = c.n_res_dec = c.n_mid = 1;
-        if (!k) { c.n_levels = 4; c.ch[0] = c.ch[1] = c.ch[2] = c.ch[3] = 8; }
-        else { c.n_levels = 2; c.ch[0] = c.ch[1] = 8; }
-        momu_vae_train_opts o;
-        momu_vae_train_opts_default(&o);
-        o.stage = kind;
-        o.data_dir = pdir;
-        o.out_path = k ? motion_ck : music_ck;
-        snprintf(k ? motion_ck : music_ck, sizeof music_ck, "%s/%s_vae.safetensors", test_tmpdir(), k ? "motion" : "music");
-        o.music_vae_path = k ? music_ck : NULL;
-        o.steps = 2;
-        o.batch = 2;
-        o.crop_seconds = 0.48;
-        o.ckpt_every_min = 0;
-        o.cfg = &c;
-        o.bicor.n_windows = 2;
-        o.bicor.width = 2;
-        momu_vae_train_result res;
-        if (momu_vae_train_run(&o, &res, &e)) { fprintf(stderr, "  vae: %s\n", e.msg); return 0; }
-    }
-    return 1;
-}
-
-static void run_opts(denoiser_train_opts *o, const char *out) {
-    denoiser_train_opts_default(o);
-    o->task = DENOISER_MUSIC;
-    o->music_vae_path = music_ck;
-    o->motion_vae_path = motion_ck;
-    o->data_dir = pdir;
-    o->out_path = out;
-    o->steps = 6;
-    o->model.width = 8;
-    o->model.heads = 2;
-    o->model.n_blocks = 1;
-    o->model.freq_dim = 8;
-    o->train.batch = 3;
-    o->train.opt.warmup_steps = 2;
-    o->train.opt.lr = 1e-3;
-    o->ckpt_every_min = 0;
-}
-
-
+static fix_prepared fx;   /* prepared folder + two tiny VAEs */
 static char den_ck[700];
 
 /* The fixture: prepared folder, two VAEs, a music denoiser (6 steps). */
 static int make_fixture(void) {
-    if (!make_prepared()) return 0;
+    if (!fix_prepared_make(&fx, test_tmpdir())) return 0;
     snprintf(den_ck, sizeof den_ck, "%s/den_music.safetensors", test_tmpdir());
     denoiser_train_opts o;
     denoiser_train_result r;
     momu_err e = {0};
-    run_opts(&o, den_ck);
+    fix_denoiser_train_opts(&o, fx.dir, fx.music_vae, fx.motion_vae, den_ck);
     if (denoiser_train_run(&o, &r, &e)) { fprintf(stderr, "  denoiser: %s\n", e.msg); return 0; }
     return 1;
 }
@@ -232,8 +128,8 @@ static int fixture_ok;
 
 TEST(pack_vaes) {
     if (!fixture_ok) { EXPECT(0, "fixture"); return; }
-    vae_case(music_ck, MOMU_VAE_MUSIC, "packed_music_vae.safetensors");
-    vae_case(motion_ck, MOMU_VAE_MOTION, "packed_motion_vae.safetensors");
+    vae_case(fx.music_vae, MOMU_VAE_MUSIC, "packed_music_vae.safetensors");
+    vae_case(fx.motion_vae, MOMU_VAE_MOTION, "packed_motion_vae.safetensors");
 }
 
 TEST(pack_denoiser) {
@@ -291,35 +187,16 @@ TEST(packed_vaes_train) {
     tmp_path(dout, sizeof dout, "den_from_packed.safetensors");
     momu_err e = {0};
     momu_vae_config c;
-    momu_vae_config_default(&c, MOMU_VAE_MOTION);
-    memset(c.ch, 0, sizeof c.ch);
-    c.z_channels = 4;
-    c.groups = 4;
-    c.n_res_enc = c.n_res_dec = c.n_mid = 1;
-    c.n_levels = 2;
-    c.ch[0] = c.ch[1] = 8;
+    fix_vae_config_tiny(&c, MOMU_VAE_MOTION);
     momu_vae_train_opts o;
-    momu_vae_train_opts_default(&o);
-    o.stage = MOMU_VAE_MOTION;
-    o.data_dir = pdir;
-    o.out_path = out;
-    o.music_vae_path = mu;
-    o.steps = 2;
-    o.batch = 2;
-    o.crop_seconds = 0.48;
-    o.ckpt_every_min = 0;
-    o.cfg = &c;
-    o.bicor.n_windows = 2;
-    o.bicor.width = 2;
+    fix_vae_train_opts(&o, MOMU_VAE_MOTION, fx.dir, out, mu, &c);
     momu_vae_train_result res;
     int verb = momu_verbosity;
     momu_verbosity = 0;
     EXPECT(momu_vae_train_run(&o, &res, &e) == MOMU_OK, "motion VAE training with a packed music VAE: %s", e.msg);
     denoiser_train_opts d;
     denoiser_train_result dr;
-    run_opts(&d, dout);
-    d.music_vae_path = mu;
-    d.motion_vae_path = mo;
+    fix_denoiser_train_opts(&d, fx.dir, mu, mo, dout);
     d.steps = 2;
     EXPECT(denoiser_train_run(&d, &dr, &e) == MOMU_OK, "diffusion training with packed VAEs: %s", e.msg);
     momu_verbosity = verb;
@@ -351,39 +228,20 @@ static char *find_bytes(unsigned char *hay, size_t n, const char *needle) {
     return NULL;
 }
 
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { *n = 0; return NULL; }
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz);
-    *n = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    return b;
-}
-
-static void spit(const char *path, const unsigned char *b, size_t n) {
-    remove(path);
-    FILE *f = fopen(path, "wb");
-    fwrite(b, 1, n, f);
-    fclose(f);
-}
-
 TEST(packed_corruptions_refused) {
     if (!fixture_ok) { EXPECT(0, "fixture"); return; }
     char good[700], bad[700];
     tmp_path(good, sizeof good, "packed_music_vae.safetensors");
     tmp_path(bad, sizeof bad, "bad.safetensors");
     size_t n;
-    unsigned char *b = slurp(good, &n), *c = malloc(n);
+    unsigned char *b = fix_file_read(good, &n), *c = malloc(n);
     if (!b || n < 64) { EXPECT(0, "read %s", good); free(b); free(c); return; }
     size_t hl = 0;
     for (int i = 0; i < 8; i++) hl |= (size_t)b[i] << (8 * i);
     /* truncated: inside the length, the header, the data, one byte short */
     size_t cuts[] = {0, 5, 8, 8 + hl / 2, 8 + hl, 8 + hl + (n - 8 - hl) / 2, n - 1};
     for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
-        spit(bad, b, cuts[k]);
+        fix_file_write(bad, b, cuts[k]);
         EXPECT(refused_vae(bad, "truncated", NULL), "truncated to %zu of %zu bytes", cuts[k], n);
     }
     /* one flipped bit: every header byte (some give bad JSON or offsets, the rest a checksum mismatch), and
@@ -392,7 +250,7 @@ TEST(packed_corruptions_refused) {
     for (size_t at = 0; at < n; at += at < 8 + hl ? 1 : (n - 8 - hl) / 97 + 1) {
         memcpy(c, b, n);
         c[at] ^= (unsigned char)(1u << (at % 8));
-        spit(bad, c, n);
+        fix_file_write(bad, c, n);
         n_flips++;
         n_ok += refused_vae(bad, "flipped bit", NULL);
     }
@@ -400,7 +258,7 @@ TEST(packed_corruptions_refused) {
     /* a data flip names the checksum */
     memcpy(c, b, n);
     c[n - 3] ^= 0x10;
-    spit(bad, c, n);
+    fix_file_write(bad, c, n);
     EXPECT(refused_vae(bad, "data flip", "CRC-32"), "data flip");
     /* wrong dtype for the model: F16 -> I16 (same size, unsupported), F16 -> F32 (sizes disagree) */
     const char *pat = "\"dtype\":\"F16\"";
@@ -409,10 +267,10 @@ TEST(packed_corruptions_refused) {
     EXPECT(p != NULL, "no F16 tensor in the header");
     if (p) {
         p[9] = 'I';
-        spit(bad, c, n);
+        fix_file_write(bad, c, n);
         EXPECT(refused_vae(bad, "I16", "not supported"), "I16");
         p[9] = 'F'; p[10] = '3'; p[11] = '2';
-        spit(bad, c, n);
+        fix_file_write(bad, c, n);
         EXPECT(refused_vae(bad, "F32", NULL), "F32");
     }
     /* a packed model of the other kind or family */
@@ -441,16 +299,16 @@ TEST(pack_refusals) {
     tmp_path(out, sizeof out, "x.safetensors");
     tmp_path(big, sizeof big, "big.safetensors");
     /* onto itself; not a model */
-    EXPECT(momu_model_pack(music_ck, music_ck, SAFETENSORS_F16, NULL, &e) == MOMU_ERR_ARG, "self: %s", e.msg);
+    EXPECT(momu_model_pack(fx.music_vae, fx.music_vae, SAFETENSORS_F16, NULL, &e) == MOMU_ERR_ARG, "self: %s", e.msg);
     momu_err_clear(&e);
     char state[720];
-    snprintf(state, sizeof state, "%s.state", music_ck);
+    snprintf(state, sizeof state, "%s.state", fx.music_vae);
     EXPECT(momu_model_pack(state, out, SAFETENSORS_F16, NULL, &e) == MOMU_ERR_FORMAT && strstr(e.msg, state),
            "state file: %s", e.msg);
     momu_err_clear(&e);
     /* a weight beyond the F16 range: refused in F16 (naming tensor and value), fine in F32 */
     safetensors_file sf;
-    if (safetensors_open(&sf, music_ck, &e)) { EXPECT(0, "%s", e.msg); return; }
+    if (safetensors_open(&sf, fx.music_vae, &e)) { EXPECT(0, "%s", e.msg); return; }
     safetensors_tensor *t = calloc(sf.n, sizeof *t);
     float **d = calloc(sf.n, sizeof *d);
     for (size_t i = 0; i < sf.n; i++) {

@@ -6,30 +6,10 @@
 #include "momu/nn_params.h"
 #include "momu/rng.h"
 #include "momu/safetensors.h"
+#include "fixtures_models.h"
 #include "test.h"
 
 static float bitsf(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-
-static void write_bytes(const char *path, const void *b, size_t n) {
-    /* remove first: ext4 flushes a file rewritten through truncation on close (auto_da_alloc), which made
-     * the 3000 rewrites of the fuzz loop take seconds on a busy disk */
-    remove(path);
-    FILE *f = fopen(path, "wb");
-    if (n) fwrite(b, 1, n, f);
-    fclose(f);
-}
-
-static unsigned char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { *n = 0; return NULL; }
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    *n = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    return b;
-}
 
 /* Reference binary32 -> binary16 in double arithmetic: round |x| to 11 significant bits (or to a multiple
  * of 2^-24 below 2^-14) with nearbyint (ties to even in the default rounding mode). Returns the rounded
@@ -129,13 +109,22 @@ static void fill(const tensor_table *tab, float *base, uint64_t seed) {
         momu_rng_fill_normal(&r, base + tab->t[i].offset, tab->t[i].numel, 3.0f);
 }
 
+/* make_table, with values filled from seed (calloc'ed) */
+static float *make_filled(tensor_table *tab, uint64_t seed) {
+    make_table(tab);
+    float *a = calloc(tab->total, 4);
+    fill(tab, a, seed);
+    return a;
+}
+
+/* path = <the scratch folder>/name */
+static void scratch_path(char *path, size_t n, const char *name) { snprintf(path, n, "%s/%s", test_tmpdir(), name); }
+
 TEST(roundtrip_f32_f16_meta) {
     char path[600];
-    snprintf(path, sizeof path, "%s/rt.safetensors", test_tmpdir());
+    scratch_path(path, sizeof path, "rt.safetensors");
     tensor_table tab;
-    make_table(&tab);
-    float *a = calloc(tab.total, 4), *b = calloc(tab.total, 4);
-    fill(&tab, a, 1);
+    float *a = make_filled(&tab, 1), *b = calloc(tab.total, 4);
     safetensors_meta meta, got;
     safetensors_meta_init(&meta);
     momu_err e = {0};
@@ -145,7 +134,7 @@ TEST(roundtrip_f32_f16_meta) {
     EXPECT(e.status == MOMU_OK, "%s", e.msg);
     EXPECT(safetensors_write_table(path, &tab, a, SAFETENSORS_F32, &meta, &e) == MOMU_OK, "%s", e.msg);
     size_t n;
-    unsigned char *raw = read_all(path, &n);
+    unsigned char *raw = fix_file_read(path, &n);
     uint64_t hl = 0;
     for (int i = 0; i < 8; i++) hl |= (uint64_t)raw[i] << (8 * i);
     EXPECT((8 + hl) % 8 == 0, "header padded to 8 bytes (%llu)", (unsigned long long)hl);
@@ -190,7 +179,7 @@ TEST(roundtrip_f32_f16_meta) {
 
 TEST(writer_rejects_bad_input) {
     char path[600];
-    snprintf(path, sizeof path, "%s/w.safetensors", test_tmpdir());
+    scratch_path(path, sizeof path, "w.safetensors");
     float x[2] = {1, NAN};
     safetensors_tensor t[2] = {{"a", 1, {2}, x}, {"a", 1, {1}, x}};
     momu_err e = {0};
@@ -238,7 +227,7 @@ static void craft(const char *path, const char *hdr, size_t n_data) {
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)((uint64_t)hl >> (8 * i));
     memcpy(b + 8, hdr, hl);
     memset(b + 8 + hl, 0x3f, n_data);
-    write_bytes(path, b, 8 + hl + n_data);
+    fix_file_write(path, b, 8 + hl + n_data);
     free(b);
 }
 
@@ -257,7 +246,7 @@ static int rejects(const char *path, momu_status st, const char *needle) {
 
 TEST(reader_rejects_malformed) {
     char path[600];
-    snprintf(path, sizeof path, "%s/bad.safetensors", test_tmpdir());
+    scratch_path(path, sizeof path, "bad.safetensors");
     const momu_status F = MOMU_ERR_FORMAT;
     craft(path, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
     safetensors_file sf;
@@ -265,12 +254,12 @@ TEST(reader_rejects_malformed) {
     EXPECT(safetensors_open(&sf, path, &e) == MOMU_OK, "the valid base case: %s", e.msg);
     safetensors_close(&sf);
 
-    write_bytes(path, "", 0);
+    fix_file_write(path, "", 0);
     EXPECT(rejects(path, F, "truncated"), "empty file");
-    write_bytes(path, "\x10\0\0\0", 4);
+    fix_file_write(path, "\x10\0\0\0", 4);
     EXPECT(rejects(path, F, "truncated"), "4 bytes");
     unsigned char big[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, '{', '}'};
-    write_bytes(path, big, 10);
+    fix_file_write(path, big, 10);
     EXPECT(rejects(path, F, "larger than the rest of the file"), "huge header length");
     craft(path, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}", 8);
     EXPECT(rejects(path, F, "safetensors header"), "bad JSON");
@@ -325,7 +314,7 @@ TEST(reader_rejects_malformed) {
         memcpy(b + 8, h, hl);
         float v[2] = {1.0f, NAN};
         memcpy(b + 8 + hl, v, 8);
-        write_bytes(path, b, 8 + hl + 8);
+        fix_file_write(path, b, 8 + hl + 8);
         momu_err_clear(&e);
         EXPECT(safetensors_open(&sf, path, &e) == MOMU_OK, "%s", e.msg);
         float out[2];
@@ -340,22 +329,20 @@ TEST(reader_rejects_malformed) {
 TEST(reader_truncations_and_fuzz) {
     /* every prefix of a valid file, and 3000 single-byte corruptions: errors, never a crash or a leak */
     char path[600], bad[600];
-    snprintf(path, sizeof path, "%s/ok.safetensors", test_tmpdir());
-    snprintf(bad, sizeof bad, "%s/fz.safetensors", test_tmpdir());
+    scratch_path(path, sizeof path, "ok.safetensors");
+    scratch_path(bad, sizeof bad, "fz.safetensors");
     tensor_table tab;
-    make_table(&tab);
-    float *a = calloc(tab.total, 4), *b = calloc(tab.total, 4);
-    fill(&tab, a, 2);
+    float *a = make_filled(&tab, 2), *b = calloc(tab.total, 4);
     safetensors_meta meta;
     safetensors_meta_init(&meta);
     momu_err e = {0};
     safetensors_meta_put(&meta, "k", "v", &e);
     EXPECT(safetensors_write_table(path, &tab, a, SAFETENSORS_F32, &meta, &e) == MOMU_OK, "%s", e.msg);
     size_t n;
-    unsigned char *raw = read_all(path, &n);
+    unsigned char *raw = fix_file_read(path, &n);
     size_t n_ok = 0;
     for (size_t cut = 0; cut < n; cut++) {
-        write_bytes(bad, raw, cut);
+        fix_file_write(bad, raw, cut);
         momu_err_clear(&e);
         momu_status st = safetensors_load_table(bad, &tab, b, SAFETENSORS_F32, NULL, &e);
         if (st == MOMU_OK) n_ok++;
@@ -370,7 +357,7 @@ TEST(reader_truncations_and_fuzz) {
         memcpy(mut, raw, n);
         size_t pos = momu_rng_below(&r, it % 2 ? n : (n < 200 ? n : 200));   /* half of them in the header */
         mut[pos] = (unsigned char)momu_rng_u64(&r);
-        write_bytes(bad, mut, n);
+        fix_file_write(bad, mut, n);
         momu_err_clear(&e);
         safetensors_meta got;
         if (safetensors_load_table(bad, &tab, b, SAFETENSORS_F32, &got, &e) == MOMU_OK) {
@@ -405,12 +392,10 @@ TEST(f16_mixed_dtypes_and_crc) {
      * (zlib CRC-32 of the file with its 8 digits read as '0'), every truncation and every single-bit flip of
      * the file refused naming it, and a stale checksum in meta replaced */
     char path[600], bad[600];
-    snprintf(path, sizeof path, "%s/crc.safetensors", test_tmpdir());
-    snprintf(bad, sizeof bad, "%s/crc_bad.safetensors", test_tmpdir());
+    scratch_path(path, sizeof path, "crc.safetensors");
+    scratch_path(bad, sizeof bad, "crc_bad.safetensors");
     tensor_table tab;
-    make_table(&tab);
-    float *a = calloc(tab.total, 4), *b = calloc(tab.total, 4);
-    fill(&tab, a, 9);
+    float *a = make_filled(&tab, 9), *b = calloc(tab.total, 4);
     a[tab.t[0].offset] = 1e-9f;                      /* flushes to 0 in F16 */
     a[tab.t[0].offset + 1] = 3e-6f;                  /* an F16 subnormal */
     safetensors_tensor t[4];
@@ -437,7 +422,7 @@ TEST(f16_mixed_dtypes_and_crc) {
         const char *c = safetensors_meta_get(&got, SAFETENSORS_CRC_KEY);
         EXPECT(c && strcmp(c, "deadbeef") && strlen(c) == 8, "checksum %s", c ? c : "absent");
         size_t n;
-        unsigned char *raw = read_all(path, &n);
+        unsigned char *raw = fix_file_read(path, &n);
         char *at = strstr((char *)raw + 8, "\"momu.crc32\":\"");
         EXPECT(at != NULL, "checksum pattern");
         if (at && c) {
@@ -465,10 +450,10 @@ TEST(f16_mixed_dtypes_and_crc) {
     EXPECT(safetensors_load_table(path, &tab, b, SAFETENSORS_F32, NULL, &e) == MOMU_ERR_FORMAT &&
            strstr(e.msg, "dtype F16, expected F32"), "%s", e.msg);
     size_t n;
-    unsigned char *raw = read_all(path, &n), *mut = malloc(n);
+    unsigned char *raw = fix_file_read(path, &n), *mut = malloc(n);
     size_t n_acc = 0, n_tried = 0;
     for (size_t cut = 0; cut < n; cut++) {
-        write_bytes(bad, raw, cut);
+        fix_file_write(bad, raw, cut);
         momu_err_clear(&e);
         if (safetensors_open(&sf, bad, &e) == MOMU_OK) { n_acc++; safetensors_close(&sf); }
         else if (!strstr(e.msg, bad)) EXPECT(0, "cut %zu: %s", cut, e.msg);
@@ -477,7 +462,7 @@ TEST(f16_mixed_dtypes_and_crc) {
         for (int bit = 0; bit < 8; bit++) {
             memcpy(mut, raw, n);
             mut[pos] ^= (unsigned char)(1u << bit);
-            write_bytes(bad, mut, n);
+            fix_file_write(bad, mut, n);
             momu_err_clear(&e);
             n_tried++;
             if (safetensors_open(&sf, bad, &e) == MOMU_OK) { n_acc++; safetensors_close(&sf); }
@@ -506,11 +491,9 @@ TEST(f16_mixed_dtypes_and_crc) {
 
 TEST(load_table_mismatch_messages) {
     char path[600];
-    snprintf(path, sizeof path, "%s/m.safetensors", test_tmpdir());
+    scratch_path(path, sizeof path, "m.safetensors");
     tensor_table tab, other;
-    make_table(&tab);
-    float *a = calloc(tab.total, 4);
-    fill(&tab, a, 4);
+    float *a = make_filled(&tab, 4);
     momu_err e = {0};
     EXPECT(safetensors_write_table(path, &tab, a, SAFETENSORS_F32, NULL, &e) == MOMU_OK, "%s", e.msg);
     /* model with a different shape, a missing and an extra tensor */
@@ -536,7 +519,7 @@ TEST(load_table_mismatch_messages) {
 
 TEST(two_tables_with_prefixes) {
     char path[600];
-    snprintf(path, sizeof path, "%s/two.safetensors", test_tmpdir());
+    scratch_path(path, sizeof path, "two.safetensors");
     tensor_table ta, tb;
     make_table(&ta);
     momu_err e = {0};

@@ -4,72 +4,36 @@
  * wrong stage, of mismatched data dims and of a missing --music-vae. The straight runs use 1 OpenMP thread,
  * the split runs 2 or more: the comparison also checks thread-count independence. */
 #include <math.h>
-#include <sys/stat.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-#include "momu/npy.h"
 #include "momu/rng.h"
 #include "momu/vae_train.h"
+#include "fixtures_models.h"
 #include "test.h"
 
-enum { NTR = 6, NVA = 3, W = 16, M = 80, J = 23 };
-#define DF (6 * J + 8)
+enum { NTR = FIX_NTR, NVA = FIX_NVA, W = FIX_W, M = FIX_M, J = FIX_J };
+#define DF FIX_DF
 
 static char dir[600];
 
-static void write_text(const char *name, const char *txt) {
-    char p[700];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    fputs(txt, f);
-    fclose(f);
-}
-
 /* mel value at (window n, mel frame t, band k) = 0.01 k + n + t / 1000 (train), 100 + ... (val): crops can be
  * traced back. Motion: small random features whose frame index is encoded in feature 3 (root height). */
+static void fill_traceable(float *mel, float *mot, int split, size_t n, momu_rng *r) {
+    for (size_t t = 0; t < 4 * W; t++)
+        for (size_t k = 0; k < M; k++)
+            mel[t * M + k] = (float)(0.01 * k + n + t / 1000.0 + 100.0 * split) + 0.3f * sinf((float)(t * (k + 1)) * 0.37f);
+    for (size_t t = 0; t < W; t++) {
+        float *f = mot + t * DF;
+        momu_rng_fill_normal(r, f, DF, 1.0f);
+        f[3] = (float)t + 100.0f * (float)n;
+    }
+}
+
 static void make_folder(void) {
     snprintf(dir, sizeof dir, "%s/prep", test_tmpdir());
-    mkdir(dir, 0755);
-    momu_rng r;
-    momu_rng_seed(&r, 5);
-    momu_err e = {0};
-    for (int split = 0; split < 2; split++) {
-        size_t N = split ? NVA : NTR;
-        float *mel = malloc(N * 4 * W * M * sizeof(float)), *mot = malloc(N * W * DF * sizeof(float));
-        for (size_t n = 0; n < N; n++) {
-            for (size_t t = 0; t < 4 * W; t++)
-                for (size_t k = 0; k < M; k++)
-                    mel[(n * 4 * W + t) * M + k] = (float)(0.01 * k + n + t / 1000.0 + 100.0 * split) +
-                                                   0.3f * sinf((float)(t * (k + 1)) * 0.37f);
-            for (size_t t = 0; t < W; t++) {
-                float *f = mot + (n * W + t) * DF;
-                momu_rng_fill_normal(&r, f, DF, 1.0f);
-                f[3] = (float)t + 100.0f * (float)n;
-            }
-        }
-        size_t sm[3] = {N, 4 * W, M}, so[3] = {N, W, DF};
-        char p[700];
-        snprintf(p, sizeof p, "%s/%s_mel.npy", dir, split ? "val" : "train");
-        momu_npy_write_f32(p, mel, 3, sm, &e);
-        snprintf(p, sizeof p, "%s/%s_motion.npy", dir, split ? "val" : "train");
-        momu_npy_write_f32(p, mot, 3, so, &e);
-        free(mel);
-        free(mot);
-    }
-    float ms[2 * M], os[2 * DF];
-    for (size_t k = 0; k < M; k++) { ms[k] = 0.5f; ms[M + k] = 2.0f; }
-    for (size_t k = 0; k < DF; k++) { os[k] = 0.0f; os[DF + k] = 1.0f; }
-    size_t s1[2] = {2, M}, s2[2] = {2, DF};
-    char p[700];
-    snprintf(p, sizeof p, "%s/mel_stats.npy", dir);
-    momu_npy_write_f32(p, ms, 2, s1, &e);
-    snprintf(p, sizeof p, "%s/motion_stats.npy", dir);
-    momu_npy_write_f32(p, os, 2, s2, &e);
-    write_text("val_index.tsv", "window\tclip\tsong\n0\tA\ta\n1\tA\ta\n2\tB\tb\n");
-    write_text("prepare.json", "{\"format\": \"momu-prepared\"}\n");
-    EXPECT(!e.status, "%s", e.msg);
+    EXPECT(fix_prepared_write(dir, fill_traceable), "prepared folder %s", dir);
 }
 
 TEST(loader_and_crops) {
@@ -109,31 +73,13 @@ TEST(loader_and_crops) {
     momu_vae_data_free(&d);
 }
 
-static void tiny_cfg(momu_vae_config *c, momu_vae_kind k) {
-    momu_vae_config_default(c, k);
-    memset(c->ch, 0, sizeof c->ch);
-    c->z_channels = 4;
-    c->groups = 4;
-    c->n_res_enc = c->n_res_dec = 1;
-    c->n_mid = 1;
-    if (k == MOMU_VAE_MUSIC) { c->n_levels = 4; c->ch[0] = c->ch[1] = c->ch[2] = c->ch[3] = 8; }
-    else { c->n_levels = 2; c->ch[0] = c->ch[1] = 8; }
-}
-
+/* the tiny run of tests/fixtures_models.h, 6 steps of batch 3 */
 static void opts_for(momu_vae_train_opts *o, momu_vae_kind k, const char *out, const momu_vae_config *c) {
-    momu_vae_train_opts_default(o);
-    o->stage = k;
-    o->data_dir = dir;
-    o->out_path = out;
+    fix_vae_train_opts(o, k, dir, out, NULL, c);
     o->steps = 6;
     o->batch = 3;
-    o->crop_seconds = 0.48;   /* 12 motion frames, 6 latent frames */
     o->warmup = 2;
     o->lr = 1e-3;
-    o->ckpt_every_min = 0;
-    o->cfg = c;
-    o->bicor.n_windows = 2;
-    o->bicor.width = 2;
 }
 
 static int same_ckpt(const char *a, const char *b, int ema) {
@@ -152,7 +98,7 @@ static char music_ck[700];
 
 static void resume_case(momu_vae_kind k) {
     momu_vae_config c;
-    tiny_cfg(&c, k);
+    fix_vae_config_tiny(&c, k);
     char a[700], b[700];
     const char *tag = k == MOMU_VAE_MUSIC ? "music" : "motion";
     snprintf(a, sizeof a, "%s/%s_a.safetensors", test_tmpdir(), tag);
@@ -197,7 +143,7 @@ TEST(refusals) {
     momu_vae_train_result r;
     momu_err e = {0};
     /* resume a music checkpoint as stage motion */
-    tiny_cfg(&c, MOMU_VAE_MOTION);
+    fix_vae_config_tiny(&c, MOMU_VAE_MOTION);
     opts_for(&o, MOMU_VAE_MOTION, music_ck, NULL);
     o.resume = 1;
     o.contrast = 0;
@@ -222,7 +168,7 @@ TEST(refusals) {
     EXPECT(momu_vae_train_run(&o, &r, &e) == MOMU_ERR_FORMAT && strstr(e.msg, "dim"), "dims: %s", e.msg);
     /* crop longer than the windows */
     momu_err_clear(&e);
-    tiny_cfg(&c, MOMU_VAE_MUSIC);
+    fix_vae_config_tiny(&c, MOMU_VAE_MUSIC);
     opts_for(&o, MOMU_VAE_MUSIC, out, &c);
     o.crop_seconds = 5;
     EXPECT(momu_vae_train_run(&o, &r, &e) == MOMU_ERR_ARG, "long crop: %s", e.msg);
