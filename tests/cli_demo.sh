@@ -4,39 +4,18 @@
 # demo runs on it for 4 s: every file exists and reads back, the MP4 has the right length (when ffmpeg is
 # installed, else --no-video), the same seed gives the same WAV/NPY bytes, another seed other bytes, --music
 # works, and a missing model gives exit 1 naming the folder and docs/MODELS.md.
-M=${MOMU_BIN:-./momu}
+. "$(dirname "$0")/lib.sh"
 case "$M" in /*) ;; */*) M="$(cd "$(dirname "$M")" && pwd)/$(basename "$M")";; esac
 d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
-ok() { echo "PASS $1"; }
-ko() { echo "FAIL $1"; }
-export OMP_NUM_THREADS=1
 unset MOMU_MODELS
 
 # ---- a tiny model set: 5-s silent clips, 2 training steps per model ----
-mkdir "$d/clips" "$d/tiny"
-for s in A B; do
-  { printf 'RIFF\044\161\002\000WAVEfmt \020\000\000\000\001\000\001\000\200\076\000\000\000\175\000\000\002\000\020\000'
-    printf 'data\000\161\002\000'; head -c 160000 /dev/zero; } > "$d/clips/$s.music.wav"
-  { printf "\223NUMPY\001\000\166\000{'descr': '<f4', 'fortran_order': False, 'shape': (125, 23, 3), }"
-    printf '%*s\n' 52 ''; head -c 34500 /dev/zero; } > "$d/clips/$s.motion.npy"
-done
-cat > "$d/music.json" <<EOF
-{"kind":"music_vae","version":1,"in_dim":80,"fps":100,"z_channels":4,"n_levels":4,"ch":[8,8,8,8],"n_res_enc":1,"n_res_dec":1,"n_mid":1,"groups":4,"down_kernel":4,"mid_attn":0,"recon_loss":"l1","kl_weight":0.0001}
-EOF
-cat > "$d/motion.json" <<EOF
-{"kind":"motion_vae","version":1,"in_dim":146,"fps":25,"z_channels":4,"n_levels":2,"ch":[8,8],"n_res_enc":1,"n_res_dec":1,"n_mid":1,"groups":4,"down_kernel":4,"mid_attn":0,"recon_loss":"mse","kl_weight":0.0001}
-EOF
+mkdir "$d/tiny"
+lib_vae_configs "$d"
 mk() {
-  "$M" data prepare --data "$d/clips" --out "$d/prep" --window-seconds 2 --stride-seconds 1 --val-songs 1 -q || return 1
-  T="--data $d/prep --steps 2 --batch 2 --crop-seconds 0.8 --warmup 1 -q"
-  "$M" train vae --stage music $T --out "$d/tiny/music_vae.safetensors" --model-config "$d/music.json" || return 1
-  "$M" train vae --stage motion $T --out "$d/tiny/motion_vae.safetensors" --model-config "$d/motion.json" \
-    --music-vae "$d/tiny/music_vae.safetensors" || return 1
-  for task in music motion; do
-    "$M" train diffusion --task $task --music-vae "$d/tiny/music_vae.safetensors" \
-      --motion-vae "$d/tiny/motion_vae.safetensors" --data "$d/prep" --out "$d/tiny/denoiser_$task.safetensors" \
-      --steps 2 --batch 2 --warmup 1 --width 16 --heads 2 --blocks 1 -q || return 1
-  done
+  lib_silent_prepared "$d" || return 1
+  lib_train_tiny_vaes "$d/prep" "$d" "$d/tiny" || return 1
+  for task in music motion; do lib_train_tiny_denoiser $task "$d/prep" "$d/tiny" || return 1; done
 }
 mk >"$d/mk.log" 2>&1 || { ko demo_tiny_models; cat "$d/mk.log"; exit 0; }
 

@@ -4,11 +4,8 @@
 # beats) fall on the clicks; align.tsv says scale 1, offset 0. Aligned pairs are therefore in sync by
 # construction and mismatched pairs (another song, another tempo) are not. A tiny model set is trained here
 # for a few steps (as tests/cli_vae.sh does), so the generated rows only have to be finite.
-M=${MOMU_BIN:-./momu}
+. "$(dirname "$0")/lib.sh"
 d=${KEEP_DIR:-$(mktemp -d)}; [ -n "$KEEP_DIR" ] || trap 'rm -rf "$d"' EXIT
-ok() { echo "PASS $1"; }
-ko() { echo "FAIL $1"; }
-export OMP_NUM_THREADS=1
 mkdir "$d/dwm"
 i=0
 printf 'name\tscale\toffset_s\n' > "$d/align.tsv"
@@ -40,21 +37,11 @@ done
 # a tiny model set: prepare, two VAEs, two denoisers, a few steps each
 "$M" data prepare --data "$d/dwm" --align "$d/align.tsv" --out "$d/prep" --window-seconds 2 --stride-seconds 1 \
     --val-songs 2 -q >/dev/null 2>&1 || { ko eval_report_fixture_prepare; exit 0; }
-cat > "$d/music.json" <<EOF
-{"kind":"music_vae","version":1,"in_dim":80,"fps":100,"z_channels":4,"n_levels":4,"ch":[8,8,8,8],"n_res_enc":1,"n_res_dec":1,"n_mid":1,"groups":4,"down_kernel":4,"mid_attn":0,"recon_loss":"l1","kl_weight":0.0001}
-EOF
-cat > "$d/motion.json" <<EOF
-{"kind":"motion_vae","version":1,"in_dim":146,"fps":25,"z_channels":4,"n_levels":2,"ch":[8,8],"n_res_enc":1,"n_res_dec":1,"n_mid":1,"groups":4,"down_kernel":4,"mid_attn":0,"recon_loss":"mse","kl_weight":0.0001}
-EOF
+lib_vae_configs "$d"
 mkdir "$d/models"
-T="--data $d/prep --steps 2 --batch 2 --crop-seconds 0.8 --warmup 1 -q"
-"$M" train vae --stage music $T --out "$d/models/music_vae.safetensors" --model-config "$d/music.json" >"$d/log" 2>&1 &&
-"$M" train vae --stage motion $T --out "$d/models/motion_vae.safetensors" --model-config "$d/motion.json" \
-    --music-vae "$d/models/music_vae.safetensors" >>"$d/log" 2>&1 || { ko eval_report_fixture_vae; cat "$d/log"; exit 0; }
+lib_train_tiny_vaes "$d/prep" "$d" "$d/models" >"$d/log" 2>&1 || { ko eval_report_fixture_vae; cat "$d/log"; exit 0; }
 for task in music motion; do
-    "$M" train diffusion --task $task --music-vae "$d/models/music_vae.safetensors" \
-        --motion-vae "$d/models/motion_vae.safetensors" --data "$d/prep" --out "$d/models/denoiser_$task.safetensors" \
-        --steps 2 --batch 2 --warmup 1 --width 16 --heads 2 --blocks 1 -q >>"$d/log" 2>&1 ||
+    lib_train_tiny_denoiser $task "$d/prep" "$d/models" >>"$d/log" 2>&1 ||
         { ko eval_report_fixture_denoiser_$task; cat "$d/log"; exit 0; }
 done
 rm -f "$d"/models/*.state

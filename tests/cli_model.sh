@@ -1,24 +1,10 @@
 #!/bin/sh
 # CLI checks of `momu model pack|info` on tiny VAEs trained here (tests/test_model_pack.c tests the library):
 # pack to F16 and F32, info, the packed file through momu vae encode, and corrupted copies refused by name.
-M=${MOMU_BIN:-./momu}
+. "$(dirname "$0")/lib.sh"
 d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
-ok() { echo "PASS $1"; }
-ko() { echo "FAIL $1"; }
-export OMP_NUM_THREADS=1
-mkdir "$d/clips"
-for s in A B; do
-  # 5 s of 16 kHz 16-bit mono silence; (125, 23, 3) float32 zeros (as tests/cli_vae.sh)
-  { printf 'RIFF\044\161\002\000WAVEfmt \020\000\000\000\001\000\001\000\200\076\000\000\000\175\000\000\002\000\020\000'
-    printf 'data\000\161\002\000'; head -c 160000 /dev/zero; } > "$d/clips/$s.music.wav"
-  { printf "\223NUMPY\001\000\166\000{'descr': '<f4', 'fortran_order': False, 'shape': (125, 23, 3), }"
-    printf '%*s\n' 52 ''; head -c 34500 /dev/zero; } > "$d/clips/$s.motion.npy"
-done
-"$M" data prepare --data "$d/clips" --out "$d/prep" --window-seconds 2 --stride-seconds 1 --val-songs 1 -q \
-  || { ko model_prepare_fixture; exit 0; }
-cat > "$d/motion.json" <<JSON
-{"kind":"motion_vae","version":1,"in_dim":146,"fps":25,"z_channels":4,"n_levels":2,"ch":[8,8],"n_res_enc":1,"n_res_dec":1,"n_mid":1,"groups":4,"down_kernel":4,"mid_attn":0,"recon_loss":"mse","kl_weight":0.0001}
-JSON
+lib_silent_prepared "$d" || { ko model_prepare_fixture; exit 0; }
+lib_vae_configs "$d"
 "$M" train vae --stage motion --data "$d/prep" --steps 2 --batch 2 --crop-seconds 0.8 --warmup 1 --no-contrast -q \
   --out "$d/mo.safetensors" --model-config "$d/motion.json" >/dev/null 2>&1 || { ko model_train_fixture; exit 0; }
 out=$("$M" model pack "$d/mo.safetensors" "$d/mo16.safetensors" 2>&1); rc=$?

@@ -1,30 +1,13 @@
 #!/bin/sh
 # CLI checks of `momu train vae`, `momu vae encode|decode` and `momu eval vae` on a tiny prepared folder made
 # here from silent clips (tests/test_vae_train.c and tests/test_bicor.c test the library on informative data).
-M=${MOMU_BIN:-./momu}
+. "$(dirname "$0")/lib.sh"
 d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
-ok() { echo "PASS $1"; }
-ko() { echo "FAIL $1"; }
-export OMP_NUM_THREADS=1
-mkdir "$d/clips"
-for s in A B; do
-  # 5 s of 16 kHz 16-bit mono silence; (125, 23, 3) float32 zeros
-  { printf 'RIFF\044\161\002\000WAVEfmt \020\000\000\000\001\000\001\000\200\076\000\000\000\175\000\000\002\000\020\000'
-    printf 'data\000\161\002\000'; head -c 160000 /dev/zero; } > "$d/clips/$s.music.wav"
-  { printf "\223NUMPY\001\000\166\000{'descr': '<f4', 'fortran_order': False, 'shape': (125, 23, 3), }"
-    printf '%*s\n' 52 ''; head -c 34500 /dev/zero; } > "$d/clips/$s.motion.npy"
-done
+lib_silent_prepared "$d" || { ko vae_prepare_fixture; exit 0; }
 # a motion of another skeleton: (125, 5, 3)
 { printf "\223NUMPY\001\000\166\000{'descr': '<f4', 'fortran_order': False, 'shape': (125, 5, 3), }"
   printf '%*s\n' 53 ''; head -c 7500 /dev/zero; } > "$d/five.npy"
-"$M" data prepare --data "$d/clips" --out "$d/prep" --window-seconds 2 --stride-seconds 1 --val-songs 1 -q \
-  || { ko vae_prepare_fixture; exit 0; }
-cat > "$d/music.json" <<EOF
-{"kind":"music_vae","version":1,"in_dim":80,"fps":100,"z_channels":4,"n_levels":4,"ch":[8,8,8,8],"n_res_enc":1,"n_res_dec":1,"n_mid":1,"groups":4,"down_kernel":4,"mid_attn":0,"recon_loss":"l1","kl_weight":0.0001}
-EOF
-cat > "$d/motion.json" <<EOF
-{"kind":"motion_vae","version":1,"in_dim":146,"fps":25,"z_channels":4,"n_levels":2,"ch":[8,8],"n_res_enc":1,"n_res_dec":1,"n_mid":1,"groups":4,"down_kernel":4,"mid_attn":0,"recon_loss":"mse","kl_weight":0.0001}
-EOF
+lib_vae_configs "$d"
 T="--data $d/prep --steps 4 --batch 2 --crop-seconds 0.8 --warmup 1 -q"
 out=$("$M" train vae --stage music $T --out "$d/mu.safetensors" --model-config "$d/music.json" 2>&1); rc=$?
 if [ $rc -eq 0 ] && [ -s "$d/mu.safetensors" ] && [ -s "$d/mu.safetensors.state" ] && echo "$out" | grep -q '^step 4 '; then
