@@ -253,7 +253,12 @@ static momu_status decode_music(const momu_vae_ckpt *v, const float *z, size_t T
     momu_status st = momu_vae_decode(&v->vae, v->params, z, 1, Tz, nf, mel, e);
     if (!st) {
         for (size_t i = 0; i < nf; i++)
-            for (size_t b = 0; b < F; b++) mel[i * F + b] = mel[i * F + b] * v->norm_std[b] + v->norm_mean[b];
+            for (size_t b = 0; b < F; b++) {
+                /* de-normalise, then clamp to [log10 floor, the inverter's ceiling] as `momu vae decode`
+                 * does: a sampled latent can decode below the log floor (-13.6 seen on a 60-s piece) */
+                float x = mel[i * F + b] * v->norm_std[b] + v->norm_mean[b];
+                mel[i * F + b] = fminf(6.0f, fmaxf(-5.0f, x));
+            }
         st = momu_mel_invert(mel, nf, gl_iters, pcm, n, e);
     }
     free(mel);
