@@ -131,6 +131,8 @@ int fix_prepared_make(fix_prepared *p, const char *tmp) {
 
 /* ---- random-weight model files ----------------------------------------------------------------------------- */
 
+float fix_music_norm_mean = -2.0f;
+
 int fix_write_random_vae(const char *path, momu_vae_kind kind, int tiny, momu_rng *r) {
     momu_vae_config c;
     momu_vae_config_default(&c, kind);
@@ -153,7 +155,7 @@ int fix_write_random_vae(const char *path, momu_vae_kind kind, int tiny, momu_rn
     TABLE_ADD(&nt, "std", 0, &e, F);
     float *nb = calloc(nt.total, sizeof(float));
     for (size_t i = 0; i < F; i++) {
-        table_ptr(&nt, nb, 0)[i] = kind == MOMU_VAE_MUSIC ? -2.0f : 0.0f;
+        table_ptr(&nt, nb, 0)[i] = kind == MOMU_VAE_MUSIC ? fix_music_norm_mean : 0.0f;
         table_ptr(&nt, nb, 1)[i] = 1.0f;
     }
     safetensors_meta mt;

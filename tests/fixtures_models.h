@@ -55,6 +55,8 @@ int fix_prepared_make(fix_prepared *p, const char *tmp);
 /* A VAE checkpoint (vae.* + norm.* + metadata); tiny: 4 latent channels, 8 channels per level, one res block
  * per level and none in the middle, else the default config. norm: mean -2 (music) or 0 (motion), std 1. */
 int fix_write_random_vae(const char *path, momu_vae_kind kind, int tiny, momu_rng *r);
+/* The music VAE's stored normalisation mean (every band) that fix_write_random_vae writes; default -2. */
+extern float fix_music_norm_mean;
 /* A denoiser checkpoint; tiny: width 16, 2 heads, 1 block, frequency dim 16, weights N(0, 0.1²), else the
  * default config with N(0, 0.02²) (not adaLN-zero: the output must depend on x). */
 int fix_write_random_denoiser(const char *path, denoiser_task task, size_t latent_ch, int tiny, momu_rng *r);

@@ -78,8 +78,8 @@ static inline void test_rmtree(const char *path) {
             while ((ent = readdir(d))) {
                 if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..")) continue;
                 char sub[1024];
-                snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
-                test_rmtree(sub);
+                int k = snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
+                if (k > 0 && (size_t)k < sizeof sub) test_rmtree(sub);
             }
             closedir(d);
         }

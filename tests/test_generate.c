@@ -130,6 +130,37 @@ TEST(generate_library) {
     momu_generator_free(&g);
 }
 
+TEST(generate_music_clamps_decoded_mel) {
+    /* a music VAE whose decoded log-mel lands far below the log10 floor (mean -20): generation must clamp to
+     * [-5, 6] as `momu vae decode` does, not stop in the mel inverter (a real 60-s piece reached -13.6) */
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/low_mel", test_tmpdir());
+    mkdir(dir, 0755);
+    fix_music_norm_mean = -20.0f;
+    int ok = write_models(dir, 1, 5);
+    fix_music_norm_mean = -2.0f;
+    EXPECT(ok, "models");
+    momu_generator g;
+    momu_generator_files f = {dir, NULL, NULL, NULL, NULL, 0, 0};
+    momu_err e = {0};
+    EXPECT(momu_generator_load(&g, &f, &e) == MOMU_OK, "%s", e.msg);
+    if (e.status) return;
+    momu_gen_opts o;
+    momu_gen_opts_default(&o);
+    o.steps = 2;
+    o.gl_iters = 4;
+    float *a = NULL;
+    size_t na = 0;
+    momu_motion m = {0};
+    EXPECT(momu_generate_both(&g, 2.0, &o, &a, &na, &m, &e) == MOMU_OK && na > 0, "%s", e.msg);
+    momu_motion_free(&m);
+    int finite = 1;
+    for (size_t i = 0; i < na; i++) finite &= isfinite(a[i]) != 0;
+    EXPECT(finite, "non-finite audio");
+    free(a);
+    momu_generator_free(&g);
+}
+
 TEST(generate_load_errors_and_discovery) {
     momu_err e = {0};
     char missing[700], dir[4200];
@@ -200,6 +231,7 @@ int main(void) {
     snprintf(DIR_, sizeof DIR_, "%s", test_tmpdir());
     if (!write_models(DIR_, 1, 2024)) { printf("FAIL write tiny models\n"); return 1; }
     RUN(generate_library);
+    RUN(generate_music_clamps_decoded_mel);
     RUN(generate_load_errors_and_discovery);
     RUN(generate_bench_default_sizes);
     return test_summary();
