@@ -110,6 +110,8 @@ TEST(generate_library) {
     EXPECT(momu_generate_dance(&g, x, n, MOMU_SR, &o, NULL, &mx, &e) == MOMU_ERR_ARG && mx.pos == NULL, "steps 0");
     o.steps = 4;
     momu_err_clear(&e);
+    free(a1);   /* the call below must set it to NULL: keep nothing allocated behind it */
+    a1 = NULL;
     EXPECT(momu_generate_both(&g, 0.0, &o, &a1, &na1, &mx, &e) == MOMU_ERR_ARG && a1 == NULL, "both 0 s");
     momu_err_clear(&e);
     EXPECT(momu_generate_dance(&g, x, 100, MOMU_SR, &o, NULL, &mx, &e) == MOMU_ERR_ARG, "too short: %s", e.msg);
