@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "momu/audio.h"
@@ -119,11 +118,6 @@ static void print_summary(FILE *f, const demo_part *parts, size_t n_parts, const
 
 int cli_demo(int argc, char **argv) {
     const char *cmd = "demo";
-    /* On a machine shared with other jobs, libgomp's default spin-waiting made 2 threads ~10x slower than 1
-     * (docs/MODELS.md "Shared cores"; a 20-s demo on default-size models: 117 s vs 12.5 s passive). libgomp
-     * reads OMP_WAIT_POLICY once at start-up, so when it is unset the demo re-runs itself with it set.
-     * main passes argv + 1, so argv - 1 is main's NULL-terminated argv. */
-    if (!getenv("OMP_WAIT_POLICY") && !setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) execv("/proc/self/exe", argv - 1);
     const char *music_in = NULL, *out = "momu-demo", *model_opt = NULL;
     float seconds = 20.0f, guidance = 3.0f;
     int seed = 0, steps = 25, no_video = 0;
