@@ -405,6 +405,14 @@ static momu_status check_gen(const momu_generator *g, const momu_gen_opts *o, mo
     return MOMU_OK;
 }
 
+/* The stats every entry point reports: t0..t1 encoding, t1..t2 sampling, t2..now decoding. */
+static void gen_times(momu_gen_stats *s, size_t Tz, double t0, double t1, double t2) {
+    s->Tz = Tz;
+    s->t_encode_s = t1 - t0;
+    s->t_sample_s = t2 - t1;
+    s->t_decode_s = momu_time_s() - t2;
+}
+
 momu_status momu_generate_dance(const momu_generator *g, const float *pcm, size_t n, unsigned sr,
                                 const momu_gen_opts *o, const momu_motion *prefix, momu_motion *out, momu_err *e) {
     momu_gen_stats s0, *stt = o && o->stats ? o->stats : &s0;
@@ -424,10 +432,7 @@ momu_status momu_generate_dance(const momu_generator *g, const float *pcm, size_
     if (!st) st = sample_latents(g, 1, cond, Tz, zp, Tp, o, x, stt, e);
     double t2 = momu_time_s();
     if (!st) st = decode_motion(&g->vae[1], x, Tz, out, e);
-    stt->Tz = Tz;
-    stt->t_encode_s = t1 - t0;
-    stt->t_sample_s = t2 - t1;
-    stt->t_decode_s = momu_time_s() - t2;
+    gen_times(stt, Tz, t0, t1, t2);
     free(cond);
     free(x);
     free(zp);
@@ -455,10 +460,7 @@ momu_status momu_generate_music(const momu_generator *g, const momu_motion *m, c
     double t2 = momu_time_s();
     if (!st) st = decode_music(&g->vae[0], x, Tz, o->gl_iters, pcm, n, e);
     if (st) { free(*pcm); *pcm = NULL; *n = 0; }
-    stt->Tz = Tz;
-    stt->t_encode_s = t1 - t0;
-    stt->t_sample_s = t2 - t1;
-    stt->t_decode_s = momu_time_s() - t2;
+    gen_times(stt, Tz, t0, t1, t2);
     free(cond);
     free(x);
     free(zp);
@@ -486,9 +488,7 @@ momu_status momu_generate_both(const momu_generator *g, double seconds, const mo
     if (!st) st = decode_music(&g->vae[0], x, Tz, o->gl_iters, pcm, n, e);
     if (!st) st = decode_motion(&g->vae[1], x + nz, Tz, out, e);
     if (st) { free(*pcm); *pcm = NULL; *n = 0; }
-    stt->Tz = Tz;
-    stt->t_sample_s = t2 - t1;
-    stt->t_decode_s = momu_time_s() - t2;
+    gen_times(stt, Tz, t1, t1, t2);   /* nothing to encode */
     free(x);
     return st;
 }
