@@ -181,9 +181,15 @@ int fix_write_random_vae(const char *path, momu_vae_kind kind, int tiny, momu_rn
 }
 
 int fix_write_random_denoiser(const char *path, denoiser_task task, size_t latent_ch, int tiny, momu_rng *r) {
+    return fix_write_random_denoiser_r(path, task, latent_ch, 0, tiny, r);
+}
+
+int fix_write_random_denoiser_r(const char *path, denoiser_task task, size_t latent_ch, size_t rhythm, int tiny,
+                                momu_rng *r) {
     denoiser_config c;
     denoiser_config_default(&c);
     c.latent_ch = latent_ch;
+    c.cond_extra = rhythm;
     if (tiny) {
         c.width = 16;
         c.heads = 2;

@@ -60,6 +60,9 @@ extern float fix_music_norm_mean;
 /* A denoiser checkpoint; tiny: width 16, 2 heads, 1 block, frequency dim 16, weights N(0, 0.1²), else the
  * default config with N(0, 0.02²) (not adaLN-zero: the output must depend on x). */
 int fix_write_random_denoiser(const char *path, denoiser_task task, size_t latent_ch, int tiny, momu_rng *r);
+/* The same with `rhythm` rhythm channels in the condition (denoiser_config.cond_extra). */
+int fix_write_random_denoiser_r(const char *path, denoiser_task task, size_t latent_ch, size_t rhythm, int tiny,
+                                momu_rng *r);
 
 /* ---- files --------------------------------------------------------------------------------------------------- */
 /* The whole file (malloc'ed, one spare byte; *n its size), NULL (*n = 0) if it cannot be opened. */

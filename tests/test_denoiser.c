@@ -39,8 +39,9 @@ static void restore_threads(int n) {
 static void rand_fill(float *x, size_t n, float std, momu_rng *r) { momu_rng_fill_normal(r, x, n, std); }
 
 /* A tiny model with random weights everywhere (so that no gradient is trivially zero). */
-static int tiny_model(denoiser *m, size_t C, size_t D, size_t H, size_t nb, size_t F, int flags, uint64_t seed) {
-    denoiser_config c = {C, D, H, nb, F};
+static int tiny_model_r(denoiser *m, size_t C, size_t R, size_t D, size_t H, size_t nb, size_t F, int flags,
+                        uint64_t seed) {
+    denoiser_config c = {C, D, H, nb, F, R};
     momu_err e = {0};
     if (denoiser_init(m, &c, DENOISER_MUSIC, flags, &e)) {
         fprintf(stderr, "  init: %s\n", e.msg);
@@ -51,6 +52,9 @@ static int tiny_model(denoiser *m, size_t C, size_t D, size_t H, size_t nb, size
     for (int i = 0; i < m->tab.n; i++)
         rand_fill(m->p.params + m->tab.t[i].offset, m->tab.t[i].numel, 0.3f, &r);
     return 1;
+}
+static int tiny_model(denoiser *m, size_t C, size_t D, size_t H, size_t nb, size_t F, int flags, uint64_t seed) {
+    return tiny_model_r(m, C, 0, D, H, nb, F, flags, seed);
 }
 
 static float *read_fix(safetensors_file *sf, const char *name, size_t n) {
@@ -134,15 +138,16 @@ static double fd_loss(denoiser *m, denoiser_acts *a, float *eps, const float *x,
     return L;
 }
 
-static void finite_differences_body(void) {
+/* Rx: rhythm channels after the condition latent (cond rows of 3 + Rx). */
+static void finite_differences_body(size_t Rx) {
     denoiser m;
-    if (!tiny_model(&m, 3, 8, 2, 2, 8, NN_ALLOC_OPTIM, 11)) { EXPECT(0, "model"); return; }
+    if (!tiny_model_r(&m, 3, Rx, 8, 2, 2, 8, NN_ALLOC_OPTIM, 11)) { EXPECT(0, "model"); return; }
     size_t B = 2, T = 5, n = B * T * 3;
     momu_rng r;
     momu_rng_seed(&r, 5);
-    float x[30], cond[30], R[30], eps[30], dx[30], t[2] = {17, 640};
+    float x[30], cond[80], R[30], eps[30], dx[30], t[2] = {17, 640};
     uint8_t drop[2] = {0, 1};
-    rand_fill(x, n, 1, &r); rand_fill(cond, n, 1, &r); rand_fill(R, n, 1, &r);
+    rand_fill(x, n, 1, &r); rand_fill(cond, B * T * (3 + Rx), 1, &r); rand_fill(R, n, 1, &r);
     denoiser_acts a;
     momu_err e = {0};
     EXPECT(denoiser_acts_init(&a, &m, B, T, &e) == MOMU_OK, "%s", e.msg);
@@ -193,13 +198,25 @@ static void finite_differences_body(void) {
     /* null_cond received gradient (sample 1 is dropped) */
     const float *gn = m.p.grads + m.tab.t[m.id_null].offset;
     EXPECT(fabsf(gn[0]) + fabsf(gn[1]) + fabsf(gn[2]) > 0, "null_cond gradient is zero");
+    EXPECT(m.tab.t[m.id_null].numel == 3 + Rx, "null_cond has %zu values, want %zu", m.tab.t[m.id_null].numel, 3 + Rx);
+    for (size_t k = 3; k < 3 + Rx; k++) EXPECT(gn[k] != 0, "null_cond rhythm gradient %zu is zero", k);
+    /* the rhythm channels reach the output: changing one changes eps of a conditioned sample */
+    if (Rx) {
+        float e0[30], e1[30];
+        denoiser_forward(&m, &a, e0, x, cond, drop, t, B, T, NULL);
+        cond[3] += 1.0f;   /* sample 0 (not dropped), frame 0, first rhythm channel */
+        denoiser_forward(&m, &a, e1, x, cond, drop, t, B, T, NULL);
+        cond[3] -= 1.0f;
+        EXPECT(memcmp(e0, e1, sizeof e0) != 0, "the rhythm channels do not reach eps");
+    }
     denoiser_acts_free(&a);
     denoiser_free(&m);
 }
 
 TEST(finite_differences) {
     int nt = one_thread();
-    finite_differences_body();
+    finite_differences_body(0);
+    finite_differences_body(2);   /* with rhythm channels (denoiser.h cond_extra) */
     restore_threads(nt);
 }
 
@@ -313,7 +330,7 @@ static void synth_latents(float *tg, float *cd, size_t n, size_t T, size_t C) {
 
 static int train_run(denoiser *m, size_t steps, const char *save_w, const char *save_s, const char *resume_w,
                      const char *resume_s, const denoiser_latents *d, float *last) {
-    denoiser_config c = {3, 8, 2, 2, 8};
+    denoiser_config c = {3, 8, 2, 2, 8, 0};
     momu_err e = {0};
     if (denoiser_init(m, &c, DENOISER_MOTION, NN_ALLOC_OPTIM | NN_ALLOC_EMA, &e)) return 0;
     momu_rng r;
@@ -345,7 +362,7 @@ static void resume_bit_exact_body(void) {
     enum { NW = 5, TT = 6, CC = 3 };
     static float tg[NW * TT * CC], cd[NW * TT * CC];
     synth_latents(tg, cd, NW, TT, CC);
-    denoiser_latents d = {tg, cd, NW, TT, CC};
+    denoiser_latents d = {tg, cd, NW, TT, CC, 0};
     char w[600], s[600];
     snprintf(w, sizeof w, "%s/dn.safetensors", test_tmpdir());
     snprintf(s, sizeof s, "%s/dn.state.safetensors", test_tmpdir());
@@ -383,9 +400,9 @@ static void training_reduces_loss_body(void) {
     enum { NW = 8, TT = 6, CC = 3 };
     static float tg[NW * TT * CC], cd[NW * TT * CC];
     synth_latents(tg, cd, NW, TT, CC);
-    denoiser_latents d = {tg, cd, NW, TT, CC};
+    denoiser_latents d = {tg, cd, NW, TT, CC, 0};
     denoiser m;
-    denoiser_config c = {3, 16, 2, 1, 16};
+    denoiser_config c = {3, 16, 2, 1, 16, 0};
     momu_err e = {0};
     EXPECT(denoiser_init(&m, &c, DENOISER_MUSIC, NN_ALLOC_OPTIM | NN_ALLOC_EMA, &e) == MOMU_OK, "%s", e.msg);
     momu_rng r;
@@ -405,7 +422,7 @@ static void training_reduces_loss_body(void) {
     EXPECT(denoiser_trainer_val_loss(&tr, &d, &v1, &e) == MOMU_OK, "%s", e.msg);
     EXPECT(v1 < 0.8f * v0, "val loss %g -> %g", v0, v1);
     /* wrong latent size */
-    denoiser_latents bad = {tg, cd, NW, TT, 4};
+    denoiser_latents bad = {tg, cd, NW, TT, 4, 0};
     EXPECT(denoiser_trainer_step(&tr, &bad, &l, &e) == MOMU_ERR_ARG, "channel mismatch accepted");
     denoiser_trainer_free(&tr);
     denoiser_free(&m);
@@ -508,7 +525,20 @@ static void train_run_resume_and_refusals_body(void) {
         const char *fp = safetensors_meta_get(&meta, "momu.music_vae_fingerprint");
         EXPECT(fp && strlen(fp) == 16, "fingerprint in the metadata");
         EXPECT(safetensors_meta_get(&meta, "momu.val_loss_ema") != NULL, "val loss in the metadata");
+        /* the default recipe: the music denoiser's condition carries the motion's rhythm, one sample per
+         * motion frame of a latent frame */
+        EXPECT(m.cfg.cond_extra > 0 && safetensors_meta_get(&meta, "momu.rhythm") != NULL, "rhythm channels %zu",
+               m.cfg.cond_extra);
         safetensors_meta_free(&meta);
+        denoiser_free(&m);
+    }
+    /* --no-rhythm: the condition is the latent alone */
+    run_opts(&o, b);
+    o.rhythm = 0;
+    o.stop_after = 2;
+    EXPECT(denoiser_train_run(&o, &r, &e) == MOMU_OK, "%s", e.msg);
+    if (!e.status && denoiser_load(&m, b, DENOISER_MUSIC, 1, 0, NULL, &e) == MOMU_OK) {
+        EXPECT(m.cfg.cond_extra == 0, "--no-rhythm gave %zu rhythm channels", m.cfg.cond_extra);
         denoiser_free(&m);
     }
     /* refusals: swapped VAEs; resume against other VAE weights; a VAE checkpoint as --out to resume */
@@ -537,12 +567,27 @@ TEST(train_run_resume_and_refusals) {
 TEST(config_errors) {
     denoiser m;
     momu_err e = {0};
-    denoiser_config c = {16, 256, 3, 4, 256};
+    denoiser_config c = {16, 256, 3, 4, 256, 0};
     EXPECT(denoiser_init(&m, &c, DENOISER_MUSIC, 0, &e) == MOMU_ERR_ARG && strstr(e.msg, "heads"), "%s", e.msg);
     denoiser_config_default(&c);
     EXPECT(denoiser_config_from_json(&c, "{\"width\":-4}", &e) == MOMU_ERR_FORMAT, "bad json accepted");
     EXPECT(denoiser_task_from_name("motion") == DENOISER_MOTION && denoiser_task_from_name("x") == DENOISER_TASK_COUNT,
            "task names");
+    /* cond_extra: written, read back, 0 when absent (checkpoints before it), refused when not an integer */
+    char js[256];
+    momu_err_clear(&e);
+    denoiser_config_default(&c);
+    c.cond_extra = 8;
+    denoiser_config_to_json(&c, js, sizeof js);
+    denoiser_config c2;
+    denoiser_config_default(&c2);
+    EXPECT(denoiser_config_from_json(&c2, js, &e) == MOMU_OK && c2.cond_extra == 8, "round trip: %s", js);
+    denoiser_config_default(&c2);
+    EXPECT(denoiser_config_from_json(&c2, "{\"latent_ch\":16,\"rope\":1}", &e) == MOMU_OK && c2.cond_extra == 0,
+           "absent cond_extra");
+    EXPECT(denoiser_config_from_json(&c2, "{\"cond_extra\":-1}", &e) == MOMU_ERR_FORMAT &&
+               strstr(e.msg, "cond_extra"), "negative cond_extra: %s", e.msg);
+    momu_err_clear(&e);
     denoiser_config_default(&c);
     EXPECT(denoiser_init(&m, &c, DENOISER_MUSIC, 0, &e) == MOMU_OK, "%s", e.msg);
     EXPECT(denoiser_n_params(&m) > 3000000 && denoiser_n_params(&m) < 6000000, "default size %zu",

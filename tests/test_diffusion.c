@@ -547,6 +547,42 @@ TEST(windows_single_and_errors) {
     gp_free(&g);
 }
 
+/* A condition with more channels than x (the denoisers' latent + rhythm rows): each window must receive its
+ * own frames' condition rows. The probe answers, for every frame and channel, the LAST condition channel of
+ * that frame, which holds the frame number: the blended result is then the frame number exactly (a wrong
+ * stride or offset gives other numbers). */
+typedef struct { size_t C, Cc, calls; } probe_t;
+static int probe_fn(void *user, const float *x, int t, const float *cond, float *eps, size_t n) {
+    probe_t *p = user;
+    (void)x; (void)t;
+    if (!cond || n != WW * p->C) return 3;
+    p->calls++;
+    for (size_t f = 0; f < WW; f++)
+        for (size_t c = 0; c < p->C; c++) eps[f * p->C + c] = cond[f * p->Cc + p->Cc - 1];
+    return 0;
+}
+
+TEST(windows_condition_channels) {
+    probe_t p = {2, 5, 0};
+    momu_cond_model m = {probe_fn, NULL, &p};
+    momu_windowed w;
+    momu_err e = {0};
+    enum { TZW = 40 };
+    EXPECT(momu_windowed_init_cond(&w, &m, TZW, p.C, p.Cc, WW, 4, MOMU_BLEND_RAMP, &e) == MOMU_OK, "%s", e.msg);
+    float x[TZW * 2] = {0}, eps[TZW * 2], cond[TZW * 5];
+    for (size_t f = 0; f < TZW; f++)
+        for (size_t c = 0; c < p.Cc; c++) cond[f * p.Cc + c] = c + 1 == p.Cc ? (float)f : -100.0f;
+    momu_cond_model wm = momu_windowed_model(&w);
+    EXPECT(wm.fn(wm.user, x, 10, cond, eps, TZW * p.C) == 0, "call");
+    EXPECT(p.calls == w.n_windows && w.n_windows == 3, "calls %zu windows %zu", p.calls, w.n_windows);
+    size_t bad = 0;
+    for (size_t f = 0; f < TZW; f++)
+        for (size_t c = 0; c < p.C; c++) bad += fabsf(eps[f * p.C + c] - (float)f) > 1e-4f;
+    EXPECT(bad == 0, "%zu values are not their frame's condition", bad);
+    momu_windowed_free(&w);
+    EXPECT(momu_windowed_init_cond(&w, &m, TZW, p.C, 0, WW, 4, MOMU_BLEND_RAMP, NULL) == MOMU_ERR_ARG, "Cc 0");
+}
+
 /* Continuation: a known prefix comes out exactly, and the continuation joins it smoothly. */
 #define PC 384
 TEST(prefix_continuation) {
@@ -705,6 +741,7 @@ int main(void) {
     RUN(cross_guidance_correlates);
     RUN(windows_no_seams);
     RUN(windows_single_and_errors);
+    RUN(windows_condition_channels);
     RUN(prefix_continuation);
     RUN(generate_cli_tiny_models);
     return test_summary();

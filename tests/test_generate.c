@@ -163,6 +163,71 @@ TEST(generate_music_clamps_decoded_mel) {
     momu_generator_free(&g);
 }
 
+/* Denoisers with rhythm channels (denoiser.h cond_extra, rhythm.h): all three tasks run through the rhythm
+ * path (dance and music from their inputs' envelopes, both from the decoded estimates at every cross-guided
+ * step), deterministically; a channel count that is not the condition VAE's frames per latent frame is
+ * refused at load. */
+TEST(generate_rhythm_channels) {
+    char dir[700], p[4][800];
+    snprintf(dir, sizeof dir, "%s/rhythm", test_tmpdir());
+    mkdir(dir, 0755);
+    for (int i = 0; i < 4; i++) snprintf(p[i], sizeof p[i], "%s/%s", dir, MOMU_GEN_FILE_NAMES[i]);
+    momu_rng r;
+    momu_rng_seed(&r, 99);
+    EXPECT(fix_write_random_vae(p[0], MOMU_VAE_MUSIC, 1, &r) && fix_write_random_vae(p[1], MOMU_VAE_MOTION, 1, &r),
+           "VAEs");
+    momu_vae_ckpt va, vm;
+    momu_err e = {0};
+    if (momu_vae_ckpt_load(p[0], MOMU_VAE_MUSIC, 1, &va, &e)) { EXPECT(0, "%s", e.msg); return; }
+    if (momu_vae_ckpt_load(p[1], MOMU_VAE_MOTION, 1, &vm, &e)) { EXPECT(0, "%s", e.msg); momu_vae_ckpt_free(&va); return; }
+    size_t fa = momu_vae_config_factor(&va.vae.cfg), fm = momu_vae_config_factor(&vm.vae.cfg), C = va.vae.cfg.z_channels;
+    momu_vae_ckpt_free(&va);
+    momu_vae_ckpt_free(&vm);
+    EXPECT(fix_write_random_denoiser_r(p[2], DENOISER_MUSIC, C, fm, 1, &r) &&
+           fix_write_random_denoiser_r(p[3], DENOISER_MOTION, C, fa, 1, &r), "denoisers");
+    momu_generator g;
+    momu_generator_files f = {dir, NULL, NULL, NULL, NULL, 0, 0};
+    EXPECT(momu_generator_load(&g, &f, &e) == MOMU_OK, "%s", e.msg);
+    if (e.status) return;
+    EXPECT(g.den[0].cfg.cond_extra == fm && g.den[1].cfg.cond_extra == fa, "rhythm channels %zu / %zu",
+           g.den[0].cfg.cond_extra, g.den[1].cfg.cond_extra);
+    momu_gen_opts o;
+    momu_gen_opts_default(&o);
+    o.steps = 3;
+    o.window = 8;
+    o.overlap = 2;
+    o.gl_iters = 4;
+    o.seed = 3;
+    size_t n = 2 * MOMU_SR;
+    float *x = clicks(n, MOMU_SR), *a1 = NULL, *a2 = NULL, *b1 = NULL, *b2 = NULL;
+    size_t na1 = 0, na2 = 0, nb1 = 0, nb2 = 0;
+    momu_motion m1 = {0}, m2 = {0}, mb1 = {0}, mb2 = {0};
+    EXPECT(momu_generate_dance(&g, x, n, MOMU_SR, &o, NULL, &m1, &e) == MOMU_OK, "dance: %s", e.msg);
+    EXPECT(momu_generate_dance(&g, x, n, MOMU_SR, &o, NULL, &m2, &e) == MOMU_OK && m1.n_frames == m2.n_frames &&
+               !memcmp(m1.pos, m2.pos, m1.n_frames * m1.n_joints * 3 * sizeof(float)),
+           "dance: not deterministic");
+    EXPECT(momu_generate_music(&g, &m1, &o, NULL, 0, &a1, &na1, &e) == MOMU_OK, "music: %s", e.msg);
+    EXPECT(momu_generate_music(&g, &m1, &o, NULL, 0, &a2, &na2, &e) == MOMU_OK && na1 == na2 && na1 > 0 &&
+               !memcmp(a1, a2, na1 * sizeof(float)), "music: not deterministic");
+    EXPECT(momu_generate_both(&g, 2.0, &o, &b1, &nb1, &mb1, &e) == MOMU_OK, "both: %s", e.msg);
+    EXPECT(momu_generate_both(&g, 2.0, &o, &b2, &nb2, &mb2, &e) == MOMU_OK && nb1 == nb2 &&
+               !memcmp(b1, b2, nb1 * sizeof(float)) &&
+               !memcmp(mb1.pos, mb2.pos, mb1.n_frames * mb1.n_joints * 3 * sizeof(float)),
+           "both: not deterministic");
+    int finite = 1;
+    for (size_t i = 0; i < nb1; i++) finite &= isfinite(b1[i]) != 0;
+    for (size_t i = 0; i < mb1.n_frames * mb1.n_joints * 3; i++) finite &= isfinite(mb1.pos[i]) != 0;
+    EXPECT(finite, "both: non-finite output");
+    momu_motion_free(&m1); momu_motion_free(&m2); momu_motion_free(&mb1); momu_motion_free(&mb2);
+    free(a1); free(a2); free(b1); free(b2); free(x);
+    momu_generator_free(&g);
+    /* a motion denoiser whose rhythm channels do not match the music VAE's frames per latent frame */
+    EXPECT(fix_write_random_denoiser_r(p[3], DENOISER_MOTION, C, fa + 1, 1, &r), "denoiser");
+    momu_err_clear(&e);
+    EXPECT(momu_generator_load(&g, &f, &e) == MOMU_ERR_FORMAT && strstr(e.msg, "rhythm channels") &&
+               strstr(e.msg, p[3]), "mismatched rhythm channels: %s", e.msg);
+}
+
 TEST(generate_load_errors_and_discovery) {
     momu_err e = {0};
     char missing[700], dir[4200];
@@ -234,6 +299,7 @@ int main(void) {
     if (!write_models(DIR_, 1, 2024)) { printf("FAIL write tiny models\n"); return 1; }
     RUN(generate_library);
     RUN(generate_music_clamps_decoded_mel);
+    RUN(generate_rhythm_channels);
     RUN(generate_load_errors_and_discovery);
     RUN(generate_bench_default_sizes);
     return test_summary();

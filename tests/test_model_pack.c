@@ -157,11 +157,12 @@ TEST(pack_denoiser) {
         a.p.params[i] = v;
         h.p.params[i] = f16_to_f32(f32_to_f16(v));
     }
-    const size_t B = 2, T = 9, C = a.cfg.latent_ch;
-    float *x = malloc(B * T * C * sizeof(float)), *c = malloc(B * T * C * sizeof(float));
+    const size_t B = 2, T = 9, C = a.cfg.latent_ch, Cc = C + a.cfg.cond_extra;   /* rhythm channels too */
+    EXPECT(a.cfg.cond_extra > 0, "the fixture denoiser was trained with rhythm channels (the default)");
+    float *x = malloc(B * T * C * sizeof(float)), *c = malloc(B * T * Cc * sizeof(float));
     float *ea = malloc(B * T * C * sizeof(float)), *eh = malloc(B * T * C * sizeof(float)), t[2] = {10.f, 700.f};
     momu_rng_fill_normal(&g, x, B * T * C, 1.0f);
-    momu_rng_fill_normal(&g, c, B * T * C, 1.0f);
+    momu_rng_fill_normal(&g, c, B * T * Cc, 1.0f);
     denoiser_ws w = {0};
     EXPECT(denoiser_forward_infer(&a, &w, ea, x, c, t, B, T, &e) == MOMU_OK, "%s", e.msg);
     EXPECT(denoiser_forward_infer(&h, &w, eh, x, c, t, B, T, &e) == MOMU_OK, "%s", e.msg);

@@ -7,14 +7,20 @@
  * share C and the clock), D model width, H heads, F = freq_dim of the sinusoidal timestep embedding.
  * Activations (B,T,·) row-major. Tensor names follow facebookresearch/DiT's state_dict:
  *
- *   xin   = concat_channels(x_t, cond)                         (B,T,2C)  cond row = null_cond when dropped
- *   h     = x_embedder(xin)                                    Linear(2C -> D)       x_embedder.{weight,bias}
+ *   xin   = concat_channels(x_t, cond)                         (B,T,C+Cc) cond row = null_cond when dropped
+ *   h     = x_embedder(xin)                                    Linear(C+Cc -> D)     x_embedder.{weight,bias}
  *   c     = mlp.2(SiLU(mlp.0(timestep_embedding(t, F))))      Linear(F->D), Linear(D->D)  t_embedder.mlp.{0,2}
  *   h     = DiT blocks (nn_blocks.h dit_stack, RoPE on q/k)    blocks.<i>.*
  *   shift, scale = final_layer.adaLN_modulation.1(SiLU(c))     Linear(D -> 2D), chunk order (shift, scale)
  *   eps   = final_layer.linear(LN(h)(1 + scale) + shift)       Linear(D -> C), LN without affine, eps 1e-6
  *
- * Null condition (classifier-free guidance): a LEARNED vector `null_cond` (C), broadcast over time,
+ * Condition row: Cc = C + R channels, the other modality's scaled latent (C) followed by R = cond_extra
+ * rhythm features of the other modality on the latent clock (0 in the first models; include/momu/rhythm.h
+ * defines them: R = 8 music onset-strength samples per latent frame for the motion denoiser, R = 2 motion
+ * kinematic-envelope samples for the music denoiser). They are part of `cond` everywhere below: every cond
+ * pointer is (B,T,Cc).
+ *
+ * Null condition (classifier-free guidance): a LEARNED vector `null_cond` (Cc), broadcast over time,
  * replaces the condition latent of a sample (initialised to zeros, so it starts as the "zeros" null and
  * learns from the 10 % of training samples whose condition is dropped).
  *
@@ -55,11 +61,12 @@ typedef struct {
     size_t heads;        /* H (default 4); D/H must be even (RoPE) */
     size_t n_blocks;     /* default 4 */
     size_t freq_dim;     /* F (default 256, as DiT) */
+    size_t cond_extra;   /* R: rhythm channels after the condition latent (default 0; rhythm.h) */
 } denoiser_config;
 
 void        denoiser_config_default(denoiser_config *c);
 momu_status denoiser_config_check(const denoiser_config *c, momu_err *e);
-/* {"latent_ch":16,"width":256,"heads":4,"n_blocks":4,"freq_dim":256,"rope":1} into buf; and back (missing
+/* {"latent_ch":16,"width":256,"heads":4,"n_blocks":4,"freq_dim":256,"rope":1,"cond_extra":0} into buf; and back (missing
  * keys keep c's values; unknown keys are ignored; bad values are MOMU_ERR_FORMAT naming what). */
 void        denoiser_config_to_json(const denoiser_config *c, char *buf, size_t n);
 momu_status denoiser_config_from_json(denoiser_config *c, const char *json, momu_err *e);
@@ -111,7 +118,7 @@ typedef struct {
 /* Plans and allocates for batches up to B_max x T_max (B_max <= 1024). */
 momu_status denoiser_acts_init(denoiser_acts *a, const denoiser *m, size_t B_max, size_t T_max, momu_err *e);
 void        denoiser_acts_free(denoiser_acts *a);
-/* eps:(B,T,C) x:(B,T,C) noisy latent  cond:(B,T,C) or NULL (null for every sample)  drop:(B) 1 = null
+/* eps:(B,T,C) x:(B,T,C) noisy latent  cond:(B,T,Cc) or NULL (null for every sample)  drop:(B) 1 = null
  * condition for that sample, or NULL (none)  t:(B) timesteps (integers 0..999 in training; any float).
  * x, cond and t must stay unchanged until denoiser_backward. MOMU_ERR_ARG if B,T exceed the plan. */
 momu_status denoiser_forward(denoiser *m, denoiser_acts *a, float *eps, const float *x, const float *cond,
@@ -139,7 +146,7 @@ momu_status denoiser_eps_cfg(const denoiser *m, denoiser_ws *w, float *eps, cons
  * points it at the other modality's current estimate). n must equal B*T*C. Returns 0, or 1 with err set. */
 typedef struct {
     const denoiser *m;
-    const float    *cond;      /* (B,T,C) scaled condition, or NULL */
+    const float    *cond;      /* (B,T,Cc) scaled condition, or NULL */
     float           guidance;  /* CFG scale s */
     size_t          B, T;
     denoiser_ws     ws;        /* zero-initialise; free with denoiser_ws_free */
@@ -176,10 +183,11 @@ float denoiser_measure_scale(const float *x, size_t n);
 void denoiser_schedule_alpha_bar(double *alpha_bar /* (DENOISER_T) */);
 
 /* ---- training --------------------------------------------------------------------------------------------
- * A latent dataset: n paired windows, target and condition (n,T,C) already SCALED. */
+ * A latent dataset: n paired windows, target (n,T,C) and condition (n,T,Cc) already SCALED (the condition's
+ * latent part; its rhythm channels as rhythm.h makes them). Cc 0 means C (no rhythm channels). */
 typedef struct {
     const float *target, *cond;
-    size_t       n, T, C;
+    size_t       n, T, C, Cc;
 } denoiser_latents;
 
 typedef struct {
@@ -223,7 +231,8 @@ momu_status denoiser_trainer_resume(denoiser_trainer *tr, const char *weights_pa
  *    latent clocks; 2. loads the prepared windows (momu_vae_data_load, with motion), re-normalises them with
  *    each VAE's own stored statistics, and encodes every train and val window ONCE to posterior MEANS
  *    (deterministic; no sampling); 3. measures scale = 1/std over the train latents of each modality (or
- *    takes them from the checkpoint on --resume); 4. trains (denoiser_trainer_step) with a progress line;
+ *    takes them from the checkpoint on --resume); with rhythm, appends the condition modality's rhythm
+ *    channels (rhythm.h, from the real windows) to the condition latents; 4. trains (denoiser_trainer_step) with a progress line;
  *    5. every ckpt_every_min minutes, at the time limit and at the end: validation loss (live and EMA
  *    weights) and a checkpoint OUT (denoiser_save: weights + EMA + metadata, incl. the VAE paths and
  *    fingerprints) + OUT.state (trainstate, for a bit-exact --resume). A resume refuses VAEs whose
@@ -232,6 +241,8 @@ typedef struct {
     denoiser_task         task;
     const char           *music_vae_path, *motion_vae_path, *data_dir, *out_path;
     int                   resume;
+    int                   rhythm;         /* 1 (default): rhythm channels in the condition (rhythm.h); 0: the
+                                             latent alone (the first models). Ignored on resume. */
     size_t                steps;          /* total optimizer steps (default 20000) */
     size_t                stop_after;     /* stop after this many steps in this run (0: run to steps) */
     denoiser_config       model;          /* ignored on resume (the checkpoint's) */

@@ -162,17 +162,21 @@ void momu_cross_free(momu_cross *c);
  * interior window edges (1 elsewhere), BLEND_FLAT = plain averaging. Because ε and x̂0 are affine in each
  * other at fixed (x, t), this averages the x̂0 predictions (MultiDiffusion, Bar-Tal et al. 2023).
  * Tz <= W: a single call on the whole latent. Memory: 4 windows (W·C floats) + Tz weights.
+ * The condition may have another channel count Cc than x (the denoisers' latent + rhythm rows):
+ * momu_windowed_init_cond; momu_windowed_init is the Cc = C case.
  * The result is a momu_cond_model (momu_windowed_model) usable by momu_cfg and momu_cross. */
 typedef enum { MOMU_BLEND_RAMP = 0, MOMU_BLEND_FLAT } momu_blend;
 typedef struct {
     momu_cond_model inner;
-    size_t          Tz, C, W, O;
+    size_t          Tz, C, Cc, W, O;   /* Cc: channels of a cond row */
     momu_blend      blend;
     size_t          n_windows;
     float          *xw, *cw, *ew, *ew2, *wsum;
 } momu_windowed;
 momu_status momu_windowed_init(momu_windowed *w, const momu_cond_model *inner, size_t Tz, size_t C, size_t W,
                                size_t O, momu_blend blend, momu_err *e);
+momu_status momu_windowed_init_cond(momu_windowed *w, const momu_cond_model *inner, size_t Tz, size_t C, size_t Cc,
+                                    size_t W, size_t O, momu_blend blend, momu_err *e);
 momu_cond_model momu_windowed_model(momu_windowed *w);
 size_t momu_windowed_start(const momu_windowed *w, size_t k);   /* first frame of window k */
 void   momu_windowed_free(momu_windowed *w);

@@ -12,6 +12,7 @@ int cli_train_diffusion(int argc, char **argv) {
     denoiser_train_opts o;
     denoiser_train_opts_default(&o);
     const char *task = NULL;
+    int no_rhythm = 0;
     size_t seed = (size_t)o.seed, warmup = o.train.opt.warmup_steps;
     float lr = (float)o.train.opt.lr, every = (float)o.ckpt_every_min, limit = 0.0f, ema = (float)o.train.opt.ema_decay,
           clip = (float)o.train.opt.clip_norm;
@@ -34,6 +35,8 @@ int cli_train_diffusion(int argc, char **argv) {
         {"width", CLI_SIZE, &o.model.width, "model width D"},
         {"heads", CLI_SIZE, &o.model.heads, "attention heads (D/heads even)"},
         {"blocks", CLI_SIZE, &o.model.n_blocks, "DiT blocks"},
+        {"no-rhythm", CLI_FLAG, &no_rhythm, "condition on the other modality's latent alone, without its rhythm "
+                                            "channels (the first models' recipe; include/momu/rhythm.h)"},
         {"val-max", CLI_SIZE, &o.val_max, "at most this many validation windows (0: all)"},
         {"ckpt-every-min", CLI_FLOAT, &every, "checkpoint (with validation loss) every this many minutes"},
         {"time-limit-min", CLI_FLOAT, &limit, "stop with a checkpoint after this many minutes (0: none)"},
@@ -47,6 +50,7 @@ int cli_train_diffusion(int argc, char **argv) {
     if (!o.music_vae_path || !o.motion_vae_path || !o.data_dir || !o.out_path)
         return cli_errorf(cmd, "--music-vae, --motion-vae, --data and --out are required"), 2;
     o.seed = seed;
+    o.rhythm = !no_rhythm;
     o.train.opt.lr = lr;
     o.train.opt.warmup_steps = warmup;
     o.train.opt.clip_norm = clip;

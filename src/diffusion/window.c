@@ -21,23 +21,29 @@ static float win_weight(const momu_windowed *w, size_t k, size_t j, size_t len) 
 
 momu_status momu_windowed_init(momu_windowed *w, const momu_cond_model *inner, size_t Tz, size_t C, size_t W,
                                size_t O, momu_blend blend, momu_err *e) {
+    return momu_windowed_init_cond(w, inner, Tz, C, C, W, O, blend, e);
+}
+
+momu_status momu_windowed_init_cond(momu_windowed *w, const momu_cond_model *inner, size_t Tz, size_t C, size_t Cc,
+                                    size_t W, size_t O, momu_blend blend, momu_err *e) {
     if (!w || !inner || !inner->fn) return momu_fail(e, MOMU_ERR_ARG, "windows: NULL model");
-    if (Tz == 0 || C == 0 || W == 0) return momu_fail(e, MOMU_ERR_ARG, "windows: empty length/channels/window");
+    if (Tz == 0 || C == 0 || Cc == 0 || W == 0) return momu_fail(e, MOMU_ERR_ARG, "windows: empty length/channels/window");
     if (O >= W) return momu_fail(e, MOMU_ERR_ARG, "windows: overlap %zu must be below the window %zu", O, W);
     if (blend != MOMU_BLEND_RAMP && blend != MOMU_BLEND_FLAT)
         return momu_fail(e, MOMU_ERR_ARG, "windows: unknown blend %d", (int)blend);
     memset(w, 0, sizeof *w);
     w->inner = *inner;
-    w->Tz = Tz; w->C = C; w->W = W; w->O = O; w->blend = blend;
+    w->Tz = Tz; w->C = C; w->Cc = Cc; w->W = W; w->O = O; w->blend = blend;
     size_t stride = W - O;
     w->n_windows = Tz <= W ? 1 : (Tz - W + stride - 1) / stride + 1;
-    size_t L = Tz < W ? Tz : W, nw;
-    if (!momu_mul_ok(L, C, &nw)) return momu_fail(e, MOMU_ERR_OOM, "windows: size overflow");
+    size_t L = Tz < W ? Tz : W, nw, nwc, tot;
+    if (!momu_mul_ok(L, C, &nw) || !momu_mul_ok(L, Cc, &nwc) || !momu_mul_ok(nw, 3, &tot) || tot + nwc < tot)
+        return momu_fail(e, MOMU_ERR_OOM, "windows: size overflow");
     if (w->n_windows == 1) return MOMU_OK;   /* passes straight through */
-    w->xw = momu_malloc_array(nw, 4 * sizeof(float), e);
+    w->xw = momu_malloc_array(tot + nwc, sizeof(float), e);
     w->wsum = momu_malloc_array(Tz, sizeof(float), e);
     if (!w->xw || !w->wsum) { momu_windowed_free(w); return MOMU_ERR_OOM; }
-    w->cw = w->xw + nw; w->ew = w->cw + nw; w->ew2 = w->ew + nw;
+    w->ew = w->xw + nw; w->ew2 = w->ew + nw; w->cw = w->ew2 + nw;
     for (size_t f = 0; f < Tz; f++) w->wsum[f] = 0.0f;
     for (size_t k = 0; k < w->n_windows; k++) {
         size_t s0 = momu_windowed_start(w, k);
@@ -67,7 +73,7 @@ static int windowed_run(momu_windowed *w, const float *x, int t, const float *co
     for (size_t k = 0; k < w->n_windows; k++) {
         size_t s0 = momu_windowed_start(w, k);
         memcpy(w->xw, x + s0 * C, nw * sizeof(float));
-        if (cond) memcpy(w->cw, cond + s0 * C, nw * sizeof(float));
+        if (cond) memcpy(w->cw, cond + s0 * w->Cc, w->W * w->Cc * sizeof(float));
         int rc = eps2 ? m->fn2(m->user, w->xw, t, cond ? w->cw : NULL, w->ew, w->ew2, nw)
                       : m->fn(m->user, w->xw, t, cond ? w->cw : NULL, w->ew, nw);
         if (rc) return rc;

@@ -18,6 +18,10 @@
 /* ------------------------------------------------------------------------------------------------------ */
 /* names and config                                                                                        */
 
+/* Channels of one condition row (the other modality's latent + the rhythm features) and of one input row. */
+static size_t dn_cond_ch(const denoiser_config *c) { return c->latent_ch + c->cond_extra; }
+static size_t dn_in_ch(const denoiser_config *c) { return c->latent_ch + dn_cond_ch(c); }
+
 const char *denoiser_task_name(denoiser_task t) {
     return t == DENOISER_MUSIC ? "music" : t == DENOISER_MOTION ? "motion" : "?";
 }
@@ -37,6 +41,7 @@ void denoiser_config_default(denoiser_config *c) {
     c->heads = 4;
     c->n_blocks = 4;
     c->freq_dim = 256;
+    c->cond_extra = 0;
 }
 
 momu_status denoiser_config_check(const denoiser_config *c, momu_err *e) {
@@ -51,12 +56,16 @@ momu_status denoiser_config_check(const denoiser_config *c, momu_err *e) {
         return momu_fail(e, MOMU_ERR_ARG, "denoiser: n_blocks %zu outside 1..%d", c->n_blocks, DIT_STACK_MAX);
     if (c->freq_dim < 2 || c->freq_dim % 2 || c->freq_dim > 8192)
         return momu_fail(e, MOMU_ERR_ARG, "denoiser: freq_dim %zu must be even, 2..8192", c->freq_dim);
+    if (c->cond_extra > 4096)
+        return momu_fail(e, MOMU_ERR_ARG, "denoiser: cond_extra %zu outside 0..4096", c->cond_extra);
     return MOMU_OK;
 }
 
 void denoiser_config_to_json(const denoiser_config *c, char *buf, size_t n) {
-    snprintf(buf, n, "{\"latent_ch\":%zu,\"width\":%zu,\"heads\":%zu,\"n_blocks\":%zu,\"freq_dim\":%zu,\"rope\":1}",
-             c->latent_ch, c->width, c->heads, c->n_blocks, c->freq_dim);
+    snprintf(buf, n,
+             "{\"latent_ch\":%zu,\"width\":%zu,\"heads\":%zu,\"n_blocks\":%zu,\"freq_dim\":%zu,\"rope\":1,"
+             "\"cond_extra\":%zu}",
+             c->latent_ch, c->width, c->heads, c->n_blocks, c->freq_dim, c->cond_extra);
 }
 
 momu_status denoiser_config_from_json(denoiser_config *c, const char *json, momu_err *e) {
@@ -72,6 +81,13 @@ momu_status denoiser_config_from_json(denoiser_config *c, const char *json, momu
             st = momu_fail(e, MOMU_ERR_FORMAT, "denoiser config: '%s' is not a positive integer", keys[i]);
         else
             *dst[i] = (size_t)v->num;
+    }
+    const momu_json *x = momu_json_get(j, "cond_extra");   /* absent in checkpoints before it existed: 0 */
+    if (!st && x) {
+        if (x->type != MOMU_JSON_NUMBER || !(x->num >= 0 && x->num <= 4096) || x->num != floor(x->num))
+            st = momu_fail(e, MOMU_ERR_FORMAT, "denoiser config: 'cond_extra' is not an integer in 0..4096");
+        else
+            c->cond_extra = (size_t)x->num;
     }
     const momu_json *r = momu_json_get(j, "rope");
     if (!st && r && !(r->type == MOMU_JSON_NUMBER && r->num == 1))
@@ -93,16 +109,16 @@ momu_status denoiser_init(denoiser *m, const denoiser_config *cfg, denoiser_task
     m->cfg = *cfg;
     m->task = task;
     m->scale_factor = m->cond_scale_factor = 1.0f;
-    size_t C = cfg->latent_ch, D = cfg->width, F = cfg->freq_dim;
+    size_t C = cfg->latent_ch, Cc = dn_cond_ch(cfg), D = cfg->width, F = cfg->freq_dim;
     tensor_table *t = &m->tab;
     table_init(t);
-    if ((m->id_xw = TABLE_ADD(t, "x_embedder.weight", 1, e, D, 2 * C)) < 0 ||
+    if ((m->id_xw = TABLE_ADD(t, "x_embedder.weight", 1, e, D, C + Cc)) < 0 ||
         (m->id_xb = TABLE_ADD(t, "x_embedder.bias", 0, e, D)) < 0 ||
         (m->id_t0w = TABLE_ADD(t, "t_embedder.mlp.0.weight", 1, e, D, F)) < 0 ||
         (m->id_t0b = TABLE_ADD(t, "t_embedder.mlp.0.bias", 0, e, D)) < 0 ||
         (m->id_t2w = TABLE_ADD(t, "t_embedder.mlp.2.weight", 1, e, D, D)) < 0 ||
         (m->id_t2b = TABLE_ADD(t, "t_embedder.mlp.2.bias", 0, e, D)) < 0 ||
-        (m->id_null = TABLE_ADD(t, "null_cond", 0, e, C)) < 0)
+        (m->id_null = TABLE_ADD(t, "null_cond", 0, e, Cc)) < 0)
         goto fail;
     if ((st = dit_stack_register(&m->stack, t, "blocks.", cfg->n_blocks, D, cfg->heads, 1, e))) goto fail;
     if ((m->id_fmw = TABLE_ADD(t, "final_layer.adaLN_modulation.1.weight", 1, e, 2 * D, D)) < 0 ||
@@ -138,7 +154,7 @@ static void dn_xavier(float *w, size_t out, size_t in, momu_rng *rng) {
 void denoiser_init_weights(denoiser *m, momu_rng *rng) {
     size_t C = m->cfg.latent_ch, D = m->cfg.width, F = m->cfg.freq_dim;
     memset(m->p.params, 0, m->p.total * sizeof(float));
-    dn_xavier(P(m, m->id_xw), D, 2 * C, rng);
+    dn_xavier(P(m, m->id_xw), D, C + dn_cond_ch(&m->cfg), rng);
     momu_rng_fill_normal(rng, P(m, m->id_t0w), D * F, 0.02f);
     momu_rng_fill_normal(rng, P(m, m->id_t2w), D * D, 0.02f);
     for (size_t i = 0; i < m->stack.n_blocks; i++) {
@@ -152,17 +168,17 @@ void denoiser_init_weights(denoiser *m, momu_rng *rng) {
 /* ------------------------------------------------------------------------------------------------------ */
 /* shared pieces of the forward                                                                            */
 
-/* xin:(N,2C) = [x | cond or null] per row. */
+/* xin:(N,C+Cc) = [x | cond or null] per row. */
 static void dn_concat(float *xin, const denoiser *m, const float *x, const float *cond, const uint8_t *drop,
                       size_t B, size_t T) {
-    size_t C = m->cfg.latent_ch;
+    size_t C = m->cfg.latent_ch, Cc = dn_cond_ch(&m->cfg), Ci = C + Cc;
     const float *nul = table_cptr(&m->tab, m->p.params, m->id_null);
     for (size_t b = 0; b < B; b++) {
         int use_null = !cond || (drop && drop[b]);
         for (size_t t = 0; t < T; t++) {
             size_t r = b * T + t;
-            memcpy(xin + r * 2 * C, x + r * C, C * sizeof(float));
-            memcpy(xin + r * 2 * C + C, use_null ? nul : cond + r * C, C * sizeof(float));
+            memcpy(xin + r * Ci, x + r * C, C * sizeof(float));
+            memcpy(xin + r * Ci + C, use_null ? nul : cond + r * Cc, Cc * sizeof(float));
         }
     }
 }
@@ -196,13 +212,13 @@ static size_t r16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 /* Carves every buffer for (B,T) from the arena (plan mode counts). */
 static momu_status dn_carve(denoiser_acts *a, const denoiser *m, size_t B, size_t T, momu_err *e) {
-    size_t C = m->cfg.latent_ch, D = m->cfg.width, F = m->cfg.freq_dim, N = B * T;
+    size_t Ci = dn_in_ch(&m->cfg), D = m->cfg.width, F = m->cfg.freq_dim, N = B * T;
     nn_arena *ar = &a->arena;
     float **dst[] = {&a->xin, &a->h0, &a->temb, &a->t1, &a->t1s, &a->c, &a->cs, &a->hN, &a->stack_act,
                      &a->mod, &a->ln, &a->ln_mean, &a->ln_rstd, &a->mo, &a->scratch};
-    size_t own_scratch = 2 * r16(N * D) + r16(N * 2 * C) + 6 * r16(B * D) + 2 * r16(B * D) + 2 * r16(N * D);
+    size_t own_scratch = 2 * r16(N * D) + r16(N * Ci) + 6 * r16(B * D) + 2 * r16(B * D) + 2 * r16(N * D);
     size_t stack_scr = dit_stack_scratch_size(&m->stack, B, T);
-    size_t sz[] = {N * 2 * C, N * D, B * F, B * D, B * D, B * D, B * D, N * D, dit_stack_act_size(&m->stack, B, T),
+    size_t sz[] = {N * Ci, N * D, B * F, B * D, B * D, B * D, B * D, N * D, dit_stack_act_size(&m->stack, B, T),
                    2 * B * D, N * D, N, N, N * D, stack_scr + own_scratch};
     for (size_t i = 0; i < sizeof sz / sizeof *sz; i++) {
         *dst[i] = nn_arena_take(ar, sz[i], e);
@@ -236,7 +252,7 @@ momu_status denoiser_forward(denoiser *m, denoiser_acts *a, float *eps, const fl
     if (B < 1 || T < 1 || B > a->B_max || B * T > a->B_max * a->T_max || T > a->T_max)
         return momu_fail(e, MOMU_ERR_ARG, "denoiser: batch %zu x %zu frames exceeds the planned %zu x %zu", B, T,
                          a->B_max, a->T_max);
-    size_t C = m->cfg.latent_ch, D = m->cfg.width, N = B * T;
+    size_t Ci = dn_in_ch(&m->cfg), D = m->cfg.width, N = B * T;
     nn_arena_reset(&a->arena);
     momu_status st = dn_carve(a, m, B, T, e);
     if (st) return st;
@@ -244,7 +260,7 @@ momu_status denoiser_forward(denoiser *m, denoiser_acts *a, float *eps, const fl
     a->T = T;
     for (size_t b = 0; b < B; b++) a->drop[b] = (uint8_t)(!cond || (drop && drop[b]));
     dn_concat(a->xin, m, x, cond, a->drop, B, T);
-    nn_linear_forward(a->h0, a->xin, P(m, m->id_xw), P(m, m->id_xb), N, 2 * C, D);
+    nn_linear_forward(a->h0, a->xin, P(m, m->id_xw), P(m, m->id_xb), N, Ci, D);
     dn_time(a->c, a->temb, a->t1, a->t1s, m, t, B);
     dit_stack_forward(a->hN, a->stack_act, a->h0, a->c, &m->stack, &m->tab, m->p.params, B, T);
     dn_final(eps, a->cs, a->mod, a->mod + B * D, a->ln, a->ln_mean, a->ln_rstd, a->mo, m, a->hN, a->c, B, T);
@@ -254,10 +270,11 @@ momu_status denoiser_forward(denoiser *m, denoiser_acts *a, float *eps, const fl
 void denoiser_backward(denoiser *m, denoiser_acts *a, float *dx, const float *deps, const float *x,
                        const float *cond, const float *t) {
     (void)x; (void)cond; (void)t;   /* everything needed was saved by the forward */
-    size_t B = a->B, T = a->T, C = m->cfg.latent_ch, D = m->cfg.width, F = m->cfg.freq_dim, N = B * T;
+    size_t B = a->B, T = a->T, C = m->cfg.latent_ch, Cc = dn_cond_ch(&m->cfg), Ci = C + Cc, D = m->cfg.width,
+           F = m->cfg.freq_dim, N = B * T;
     float *s = a->scratch + dit_stack_scratch_size(&m->stack, B, T);
     float *dmo = s, *dh = dmo + r16(N * D), *dxin = dh + r16(N * D);
-    float *dc = dxin + r16(N * 2 * C), *dcs = dc + r16(B * D), *dshift = dcs + r16(B * D),
+    float *dc = dxin + r16(N * Ci), *dcs = dc + r16(B * D), *dshift = dcs + r16(B * D),
           *dscale = dshift + r16(B * D), *dt1s = dscale + r16(B * D), *dt1 = dt1s + r16(B * D);
     float *dln = dt1 + r16(B * D) + 2 * r16(B * D), *dh0 = dln + r16(N * D);
     const float *scale = a->mod + B * D;
@@ -266,7 +283,7 @@ void denoiser_backward(denoiser *m, denoiser_acts *a, float *dx, const float *de
     memset(dln, 0, N * D * sizeof(float));
     memset(dh, 0, N * D * sizeof(float));
     memset(dh0, 0, N * D * sizeof(float));
-    memset(dxin, 0, N * 2 * C * sizeof(float));
+    memset(dxin, 0, N * Ci * sizeof(float));
     /* eps = final_layer.linear(mo) */
     nn_linear_backward(dmo, G(m, m->id_flw), G(m, m->id_flb), deps, a->mo, P(m, m->id_flw), N, D, C);
     /* mo = ln (1 + scale) + shift */
@@ -284,16 +301,16 @@ void denoiser_backward(denoiser *m, denoiser_acts *a, float *dx, const float *de
     dit_stack_backward(dh0, dc, m->p.grads, a->scratch, dh, a->stack_act, a->c, &m->stack, &m->tab, m->p.params, B,
                        T);
     /* h0 = x_embedder(xin) */
-    nn_linear_backward(dxin, G(m, m->id_xw), G(m, m->id_xb), dh0, a->xin, P(m, m->id_xw), N, 2 * C, D);
+    nn_linear_backward(dxin, G(m, m->id_xw), G(m, m->id_xb), dh0, a->xin, P(m, m->id_xw), N, Ci, D);
     /* xin = [x | cond or null] */
     float *dnull = G(m, m->id_null);
     for (size_t b = 0; b < B; b++)
         for (size_t tt = 0; tt < T; tt++) {
-            const float *row = dxin + (b * T + tt) * 2 * C;
+            const float *row = dxin + (b * T + tt) * Ci;
             if (dx)
                 for (size_t k = 0; k < C; k++) dx[(b * T + tt) * C + k] += row[k];
             if (a->drop[b])
-                for (size_t k = 0; k < C; k++) dnull[k] += row[C + k];
+                for (size_t k = 0; k < Cc; k++) dnull[k] += row[C + k];
         }
     /* c = mlp.2(SiLU(mlp.0(temb))) */
     nn_linear_backward(dt1s, G(m, m->id_t2w), G(m, m->id_t2b), dc, a->t1s, P(m, m->id_t2w), B, D, D);
@@ -325,8 +342,8 @@ static float *dn_ws(denoiser_ws *w, size_t n, momu_err *e) {
 
 /* Workspace floats of dn_infer for (B,T). */
 static size_t dn_infer_need(const denoiser *m, size_t B, size_t T) {
-    size_t C = m->cfg.latent_ch, D = m->cfg.width, F = m->cfg.freq_dim, N = B * T;
-    return r16(N * 2 * C) + 2 * r16(N * D) + r16(B * F) + 6 * r16(B * D) + 2 * r16(N) +
+    size_t Ci = dn_in_ch(&m->cfg), D = m->cfg.width, F = m->cfg.freq_dim, N = B * T;
+    return r16(N * Ci) + 2 * r16(N * D) + r16(B * F) + 6 * r16(B * D) + 2 * r16(N) +
            dit_stack_infer_scratch_size(&m->stack, B, T);
 }
 
@@ -334,15 +351,15 @@ static size_t dn_infer_need(const denoiser *m, size_t B, size_t T) {
 static momu_status dn_infer(const denoiser *m, denoiser_ws *w, size_t off, float *eps, const float *x,
                             const float *cond, const uint8_t *drop, const float *t, size_t B, size_t T,
                             momu_err *e) {
-    size_t C = m->cfg.latent_ch, D = m->cfg.width, F = m->cfg.freq_dim, N = B * T;
+    size_t Ci = dn_in_ch(&m->cfg), D = m->cfg.width, F = m->cfg.freq_dim, N = B * T;
     float *base = dn_ws(w, off + dn_infer_need(m, B, T), e);
     if (!base) return e && e->status ? e->status : MOMU_ERR_OOM;
-    float *xin = base + off, *h = xin + r16(N * 2 * C), *ln = h + r16(N * D), *temb = ln + r16(N * D);
+    float *xin = base + off, *h = xin + r16(N * Ci), *ln = h + r16(N * D), *temb = ln + r16(N * D);
     float *t1 = temb + r16(B * F), *t1s = t1 + r16(B * D), *c = t1s + r16(B * D), *cs = c + r16(B * D),
           *shift = cs + r16(B * D), *scale = shift + r16(B * D), *mean = scale + r16(B * D), *rstd = mean + r16(N),
           *scr = rstd + r16(N);
     dn_concat(xin, m, x, cond, drop, B, T);
-    nn_linear_forward(h, xin, P(m, m->id_xw), P(m, m->id_xb), N, 2 * C, D);
+    nn_linear_forward(h, xin, P(m, m->id_xw), P(m, m->id_xb), N, Ci, D);
     dn_time(c, temb, t1, t1s, m, t, B);
     dit_stack_forward_infer(h, scr, h, c, &m->stack, &m->tab, m->p.params, B, T);
     dn_final(eps, cs, shift, scale, ln, mean, rstd, ln, m, h, c, B, T);
@@ -359,16 +376,16 @@ momu_status denoiser_forward_infer(const denoiser *m, denoiser_ws *w, float *eps
 static momu_status dn_cfg_pair(const denoiser *m, denoiser_ws *w, const float **ec, const float **eu,
                                const float *x, const float *cond, float t, size_t B, size_t T, momu_err *e) {
     if (B > 512) return momu_fail(e, MOMU_ERR_ARG, "denoiser: CFG batch %zu above 512", B);
-    size_t n = B * T * m->cfg.latent_ch, off = 3 * r16(2 * n);
+    size_t n = B * T * m->cfg.latent_ch, nc = B * T * dn_cond_ch(&m->cfg), off = 2 * r16(2 * n) + r16(2 * nc);
     float *base = dn_ws(w, off + dn_infer_need(m, 2 * B, T), e);   /* all at once: pointers stay valid */
     if (!base) return e && e->status ? e->status : MOMU_ERR_OOM;
-    float *x2 = base, *c2 = x2 + r16(2 * n), *e2 = c2 + r16(2 * n);
+    float *x2 = base, *c2 = x2 + r16(2 * n), *e2 = c2 + r16(2 * nc);
     float tt[1024];
     uint8_t drop[1024];
     memcpy(x2, x, n * sizeof(float));
     memcpy(x2 + n, x, n * sizeof(float));
-    memcpy(c2, cond, n * sizeof(float));
-    memcpy(c2 + n, cond, n * sizeof(float));   /* ignored: those samples take the null */
+    memcpy(c2, cond, nc * sizeof(float));
+    memcpy(c2 + nc, cond, nc * sizeof(float));   /* ignored: those samples take the null */
     for (size_t b = 0; b < 2 * B; b++) { tt[b] = t; drop[b] = (uint8_t)(b >= B); }
     momu_status st = dn_infer(m, w, off, e2, x2, c2, drop, tt, 2 * B, T, e);
     *ec = e2;

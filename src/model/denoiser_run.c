@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "momu/denoiser.h"
+#include "momu/motion.h"
+#include "momu/rhythm.h"
 #include "momu/vae_train.h"
 
 void denoiser_train_opts_default(denoiser_train_opts *o) {
@@ -20,6 +22,7 @@ void denoiser_train_opts_default(denoiser_train_opts *o) {
     o->seed = 1;
     o->ckpt_every_min = 10;
     o->val_max = 256;
+    o->rhythm = 1;
 }
 
 /* FNV-1a 64 over the weights a VAE encodes with (identifies the latents the denoiser was trained on). */
@@ -59,6 +62,7 @@ typedef struct {
     momu_vae_ckpt music, motion;
     momu_vae_data d;
     float        *za_tr, *zm_tr, *za_va, *zm_va;   /* (N,Tz,C) scaled once the factors are known */
+    float        *rc_tr, *rc_va;                   /* conditions with rhythm (N,Tz,C+R), when R > 0 */
     size_t        Tz, C, n_val;
     denoiser      m;
     denoiser_trainer tr;
@@ -70,6 +74,7 @@ static void dn_run_free(dn_run *r) {
     denoiser_trainer_free(&r->tr);
     denoiser_free(&r->m);
     free(r->za_tr); free(r->zm_tr); free(r->za_va); free(r->zm_va);
+    free(r->rc_tr); free(r->rc_va);
     momu_vae_data_free(&r->d);
     momu_vae_ckpt_free(&r->music);
     momu_vae_ckpt_free(&r->motion);
@@ -137,6 +142,44 @@ static momu_status dn_encode_all(dn_run *r, momu_err *e) {
     return st;
 }
 
+/* The rhythm channels (R per latent frame) of N windows of the condition modality, appended to its scaled
+ * latents z:(N,Tz,C) into out:(N,Tz,C+R). Music windows x:(N,4W,M), motion windows (N,W,D), both normalised
+ * with the data's statistics. */
+static momu_status dn_rhythm(dn_run *r, denoiser_task task, const float *x, const float *z, size_t N, size_t R,
+                             float *out, const char *what, momu_err *e) {
+    momu_vae_data *d = &r->d;
+    int music = task == DENOISER_MOTION;   /* the motion denoiser is conditioned on music */
+    size_t T = music ? 4 * d->W : d->W, F = music ? d->M : d->D, Tz = r->Tz, C = r->C;
+    const float *mean = music ? d->mel_mean : d->mot_stats.mean, *sd = music ? d->mel_std : d->mot_stats.std;
+    const momu_vae_ckpt *v = music ? &r->music : &r->motion;
+    double fps = v->vae.cfg.fps;
+    size_t J = r->motion.n_joints;
+    if (!music && (!J || momu_features_dim(J) != F))
+        return momu_fail(e, MOMU_ERR_FORMAT, "rhythm: %zu motion features do not match the motion VAE's %zu joints", F,
+                         J);
+    float *raw = momu_malloc_array(T, F * sizeof(float), e), *rhy = momu_malloc_array(Tz, R * sizeof(float), e);
+    momu_status st = raw && rhy ? MOMU_OK : MOMU_ERR_OOM;
+    momu_progress_t pr;
+    momu_progress_init(&pr, what);
+    for (size_t i = 0; i < N && !st; i++) {
+        for (size_t k = 0; k < T * F; k++) raw[k] = x[i * T * F + k] * sd[k % F] + mean[k % F];
+        if (music) {
+            st = momu_rhythm_from_logmel(raw, T, F, fps, Tz, R, rhy, e);
+        } else {
+            momu_motion m = {0};
+            st = momu_features_to_motion(raw, T, J, (float)fps, NULL, &m, e);
+            if (!st) st = momu_rhythm_from_motion(m.pos, T, J, fps, Tz, R, rhy, e);
+            momu_motion_free(&m);
+        }
+        if (!st) momu_rhythm_append(out + i * Tz * (C + R), z + i * Tz * C, C, rhy, R, Tz);
+        if (i % 64 == 63 || i + 1 == N) momu_progress(&pr, i + 1, N, "windows");
+    }
+    momu_progress_end(&pr);
+    free(raw);
+    free(rhy);
+    return st;
+}
+
 /* Checks the VAE fingerprints stored in a checkpoint against the loaded VAEs; returns the model config. */
 static momu_status dn_resume_check(dn_run *r, const denoiser_train_opts *o, denoiser_config *cfg, momu_err *e) {
     safetensors_file sf;
@@ -167,8 +210,10 @@ static momu_status dn_resume_check(dn_run *r, const denoiser_train_opts *o, deno
 
 static momu_status dn_checkpoint(dn_run *r, const denoiser_train_opts *o, const char *state_path, float *val,
                                  float *val_ema, momu_err *e) {
+    size_t R = r->m.cfg.cond_extra;
     denoiser_latents dv = {o->task == DENOISER_MUSIC ? r->za_va : r->zm_va,
-                           o->task == DENOISER_MUSIC ? r->zm_va : r->za_va, r->n_val, r->Tz, r->C};
+                           R ? r->rc_va : o->task == DENOISER_MUSIC ? r->zm_va : r->za_va, r->n_val, r->Tz, r->C,
+                           r->C + R};
     momu_status st = denoiser_trainer_val_loss(&r->tr, &dv, val, e);
     if (!st) st = nn_params_swap_ema(&r->m.p, e);
     if (!st) {
@@ -209,6 +254,10 @@ momu_status denoiser_train_run(const denoiser_train_opts *o, denoiser_train_resu
     res->encode_s = momu_time_s() - t0;
     if (!st && cfg.latent_ch != r.C)
         cfg.latent_ch = r.C;   /* the VAEs decide the channel count */
+    if (!st && !o->resume)     /* one envelope sample per input frame of the condition modality */
+        cfg.cond_extra = o->rhythm ? momu_vae_config_factor(o->task == DENOISER_MUSIC ? &r.motion.vae.cfg
+                                                                                       : &r.music.vae.cfg)
+                                   : 0;
     if (!st) st = denoiser_init(&r.m, &cfg, o->task, NN_ALLOC_OPTIM | NN_ALLOC_EMA, e);
     if (!st) {
         momu_rng base, wr;
@@ -232,6 +281,20 @@ momu_status denoiser_train_run(const denoiser_train_opts *o, denoiser_train_resu
     float s_m = o->task == DENOISER_MUSIC ? r.m.cond_scale_factor : r.m.scale_factor;
     for (size_t i = 0; i < r.d.n_train * per; i++) { r.za_tr[i] *= s_a; r.zm_tr[i] *= s_m; }
     for (size_t i = 0; i < r.n_val * per; i++) { r.za_va[i] *= s_a; r.zm_va[i] *= s_m; }
+    size_t R = r.m.cfg.cond_extra;
+    if (R) {
+        int mu = o->task == DENOISER_MUSIC;
+        r.rc_tr = momu_malloc_array(r.d.n_train * r.Tz, (r.C + R) * sizeof(float), e);
+        r.rc_va = momu_malloc_array(r.n_val * r.Tz, (r.C + R) * sizeof(float), e);
+        st = r.rc_tr && r.rc_va ? MOMU_OK : MOMU_ERR_OOM;
+        if (!st)
+            st = dn_rhythm(&r, o->task, mu ? r.d.train_mot : r.d.train_mel, mu ? r.zm_tr : r.za_tr, r.d.n_train, R,
+                           r.rc_tr, "rhythm train", e);
+        if (!st)
+            st = dn_rhythm(&r, o->task, mu ? r.d.val_mot : r.d.val_mel, mu ? r.zm_va : r.za_va, r.n_val, R, r.rc_va,
+                           "rhythm val", e);
+        if (st) { dn_run_free(&r); return st; }
+    }
     char tmp[64];
     snprintf(tmp, sizeof tmp, "%.6g", r.music.vae.cfg.fps / (double)momu_vae_config_factor(&r.music.vae.cfg));
     const char *kv[][2] = {{"momu.music_vae", o->music_vae_path}, {"momu.music_vae_fingerprint", r.fp_a},
@@ -241,6 +304,10 @@ momu_status denoiser_train_run(const denoiser_train_opts *o, denoiser_train_resu
                            {"momu.cmdline", o->cmdline ? o->cmdline : ""}};
     for (size_t i = 0; i < sizeof kv / sizeof *kv && !st; i++) st = safetensors_meta_put(&r.extra, kv[i][0], kv[i][1], e);
     if (!st) st = safetensors_meta_putf(&r.extra, "momu.window_latent_frames", e, "%zu", r.Tz);
+    if (!st && R)
+        st = safetensors_meta_putf(&r.extra, "momu.rhythm", e,
+                                   "%zu samples per latent frame of the %s sync envelope (include/momu/rhythm.h)", R,
+                                   o->task == DENOISER_MUSIC ? "motion" : "music");
     if (!st) st = safetensors_meta_putf(&r.extra, "momu.seed", e, "%" PRIu64, o->seed);
     if (!st)
         st = safetensors_meta_putf(&r.extra, "momu.train", e,
@@ -248,13 +315,13 @@ momu_status denoiser_train_run(const denoiser_train_opts *o, denoiser_train_resu
                                    "\"steps\":%zu,\"n_train\":%zu,\"n_val\":%zu}",
                                    o->train.batch, o->train.opt.lr, o->train.opt.warmup_steps, o->train.opt.clip_norm,
                                    o->train.opt.ema_decay, o->train.opt.ema_warmup, (double)o->train.cfg_drop, o->steps, r.d.n_train, r.n_val);
-    momu_log("train diffusion %s: %zu train / %zu val windows of %zu latent frames x %zu channels, scale %.4g "
-             "(cond %.4g), %zu parameters, encoded in %.1f s, step %zu of %zu\n",
-             denoiser_task_name(o->task), r.d.n_train, r.n_val, r.Tz, r.C, (double)r.m.scale_factor,
+    momu_log("train diffusion %s: %zu train / %zu val windows of %zu latent frames x %zu channels (+%zu rhythm), "
+             "scale %.4g (cond %.4g), %zu parameters, encoded in %.1f s, step %zu of %zu\n",
+             denoiser_task_name(o->task), r.d.n_train, r.n_val, r.Tz, r.C, R, (double)r.m.scale_factor,
              (double)r.m.cond_scale_factor, denoiser_n_params(&r.m), res->encode_s, r.tr.opt.step, o->steps);
     nn_params_log_sizes(&r.m.p, nn_arena_bytes(&r.tr.acts.arena), "denoiser");
-    denoiser_latents dt = {o->task == DENOISER_MUSIC ? r.za_tr : r.zm_tr, o->task == DENOISER_MUSIC ? r.zm_tr : r.za_tr,
-                           r.d.n_train, r.Tz, r.C};
+    denoiser_latents dt = {o->task == DENOISER_MUSIC ? r.za_tr : r.zm_tr,
+                           R ? r.rc_tr : o->task == DENOISER_MUSIC ? r.zm_tr : r.za_tr, r.d.n_train, r.Tz, r.C, r.C + R};
     double t_train = momu_time_s(), t_ckpt = t_train;
     size_t steps_run = 0, step0 = r.tr.opt.step;
     momu_progress_t pr;

@@ -154,8 +154,8 @@ momu_status denoiser_trainer_init(denoiser_trainer *tr, denoiser *m, const denoi
     optim_init(&tr->opt, &cfg->opt);
     momu_rng_seed(&tr->rng, seed);
     denoiser_schedule_alpha_bar(tr->alpha_bar);
-    size_t n = cfg->batch * T * m->cfg.latent_ch;
-    tr->buf = momu_malloc_array(6 * r16(n) + r16(cfg->batch), sizeof(float), e);
+    size_t n = cfg->batch * T * m->cfg.latent_ch, nc = cfg->batch * T * (m->cfg.latent_ch + m->cfg.cond_extra);
+    tr->buf = momu_malloc_array(5 * r16(n) + r16(nc) + r16(cfg->batch), sizeof(float), e);
     if (!tr->buf) return MOMU_ERR_OOM;
     momu_status st = denoiser_acts_init(&tr->acts, m, cfg->batch, T, e);
     if (st) { free(tr->buf); tr->buf = NULL; }
@@ -175,6 +175,10 @@ static momu_status dn_check_data(const denoiser_trainer *tr, const denoiser_late
     if (d->C != tr->m->cfg.latent_ch)
         return momu_fail(e, MOMU_ERR_ARG, "denoiser trainer: latents have %zu channels, the model %zu", d->C,
                          tr->m->cfg.latent_ch);
+    size_t Cc = d->Cc ? d->Cc : d->C, want = tr->m->cfg.latent_ch + tr->m->cfg.cond_extra;
+    if (Cc != want)
+        return momu_fail(e, MOMU_ERR_ARG, "denoiser trainer: conditions have %zu channels, the model takes %zu", Cc,
+                         want);
     if (d->T != tr->acts.T_max)
         return momu_fail(e, MOMU_ERR_ARG, "denoiser trainer: windows of %zu latent frames, planned for %zu", d->T,
                          tr->acts.T_max);
@@ -195,14 +199,14 @@ momu_status denoiser_trainer_step(denoiser_trainer *tr, const denoiser_latents *
     momu_status st = dn_check_data(tr, d, e);
     if (st) return st;
     denoiser *m = tr->m;
-    size_t B = tr->cfg.batch, T = d->T, C = d->C, per = T * C, n = B * per;
-    float *z0 = tr->buf, *cond = z0 + r16(n), *noise = cond + r16(n), *xt = noise + r16(n), *eps = xt + r16(n),
-          *deps = eps + r16(n), *t = deps + r16(n);
+    size_t B = tr->cfg.batch, T = d->T, C = d->C, per = T * C, n = B * per, perc = T * (d->Cc ? d->Cc : C);
+    float *z0 = tr->buf, *noise = z0 + r16(n), *xt = noise + r16(n), *eps = xt + r16(n), *deps = eps + r16(n),
+          *t = deps + r16(n), *cond = t + r16(B);
     uint8_t drop[1024];
     for (size_t b = 0; b < B; b++) {   /* draw order: window, t, drop per sample, then all noise */
         size_t w = momu_rng_below(&tr->rng, d->n);
         memcpy(z0 + b * per, d->target + w * per, per * sizeof(float));
-        memcpy(cond + b * per, d->cond + w * per, per * sizeof(float));
+        memcpy(cond + b * perc, d->cond + w * perc, perc * sizeof(float));
         t[b] = (float)momu_rng_below(&tr->rng, DENOISER_T);
         drop[b] = (uint8_t)(momu_rng_uniform(&tr->rng) < tr->cfg.cfg_drop);
     }
@@ -225,16 +229,16 @@ momu_status denoiser_trainer_val_loss(denoiser_trainer *tr, const denoiser_laten
     if (st) return st;
     momu_rng rng;
     momu_rng_seed(&rng, DN_VAL_SEED);
-    size_t Bm = tr->cfg.batch, T = d->T, C = d->C, per = T * C;
-    float *noise = tr->buf + 2 * r16(Bm * per), *xt = noise + r16(Bm * per), *eps = xt + r16(Bm * per),
-          *t = tr->buf + 6 * r16(Bm * per);
+    size_t Bm = tr->cfg.batch, T = d->T, C = d->C, per = T * C, perc = T * (d->Cc ? d->Cc : C);
+    float *noise = tr->buf + r16(Bm * per), *xt = noise + r16(Bm * per), *eps = xt + r16(Bm * per),
+          *t = tr->buf + 5 * r16(Bm * per);
     double sum = 0;
     for (size_t i0 = 0; i0 < d->n; i0 += Bm) {
         size_t B = d->n - i0 < Bm ? d->n - i0 : Bm;
         for (size_t b = 0; b < B; b++) t[b] = (float)momu_rng_below(&rng, DENOISER_T);
         momu_rng_fill_normal(&rng, noise, B * per, 1.0f);
         dn_q_sample(xt, d->target + i0 * per, noise, t, tr->alpha_bar, B, per);
-        if ((st = denoiser_forward(tr->m, &tr->acts, eps, xt, d->cond + i0 * per, NULL, t, B, T, e))) return st;
+        if ((st = denoiser_forward(tr->m, &tr->acts, eps, xt, d->cond + i0 * perc, NULL, t, B, T, e))) return st;
         sum += (double)nn_mse_loss_forward(eps, noise, B * per) * (double)B;
     }
     *loss = (float)(sum / (double)d->n);

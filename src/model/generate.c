@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "momu/audio.h"
+#include "momu/rhythm.h"
 #include "momu/rng.h"
 #include "momu/vae.h"
 
@@ -131,6 +132,13 @@ momu_status momu_generator_load(momu_generator *g, const momu_generator_files *f
             if (g->den_ok[i] && g->den[i].cfg.latent_ch != g->C)
                 st = momu_fail(e, MOMU_ERR_FORMAT, "%s has %zu latent channels, the VAEs %zu", path[2 + i],
                                g->den[i].cfg.latent_ch, g->C);
+        for (int i = 0; i < 2 && !st; i++) {   /* rhythm channels: one per input frame of the condition's VAE */
+            size_t R = g->den_ok[i] ? g->den[i].cfg.cond_extra : 0,
+                   fac = momu_vae_config_factor(&g->vae[1 - i].vae.cfg);
+            if (R && R != fac)
+                st = momu_fail(e, MOMU_ERR_FORMAT, "%s has %zu rhythm channels, the %s VAE gives %zu per latent frame",
+                               path[2 + i], R, i ? "music" : "motion", fac);
+        }
     }
     if (st) momu_generator_free(g);
     return st;
@@ -184,8 +192,10 @@ static int on_step(void *user, int step, int n_steps, int t) {
 }
 
 /* ---- inputs -> latents (Tz, C), unscaled VAE posterior means ---- */
+/* rhy_R > 0: also *rhy:(Tz, rhy_R), the rhythm channels of the input (rhythm.h); NULL otherwise. */
 static momu_status encode_music(const momu_vae_ckpt *v, const float *pcm, size_t n, unsigned sr, double seconds,
-                                float **z, size_t *Tz, momu_err *e) {
+                                size_t rhy_R, float **rhy, float **z, size_t *Tz, momu_err *e) {
+    if (rhy) *rhy = NULL;
     float *rs = NULL, *mel = NULL;
     size_t nf;
     momu_status st = MOMU_OK;
@@ -202,20 +212,30 @@ static momu_status encode_music(const momu_vae_ckpt *v, const float *pcm, size_t
     if (seconds > 0 && (size_t)lround(seconds * 100.0) < nf) nf = (size_t)lround(seconds * 100.0);
     if (nf < 8) { free(mel); return momu_fail(e, MOMU_ERR_ARG, "music too short (%zu mel frames)", nf); }
     size_t F = MOMU_N_MELS;
+    *Tz = momu_vae_latent_len(&v->vae, nf);
+    if (rhy_R) {
+        *rhy = momu_malloc_array(*Tz, rhy_R * sizeof(float), e);
+        st = *rhy ? momu_rhythm_from_logmel(mel, nf, F, v->vae.cfg.fps, *Tz, rhy_R, *rhy, e) : MOMU_ERR_OOM;
+        if (st) { free(mel); free(*rhy); *rhy = NULL; return st; }
+    }
     for (size_t i = 0; i < nf; i++)
         for (size_t f = 0; f < F; f++) mel[i * F + f] = (mel[i * F + f] - v->norm_mean[f]) / v->norm_std[f];
-    *Tz = momu_vae_latent_len(&v->vae, nf);
     *z = momu_malloc_array(*Tz * v->vae.cfg.z_channels, sizeof(float), e);
-    if (!*z) { free(mel); return MOMU_ERR_OOM; }
-    st = momu_vae_encode(&v->vae, v->params, mel, 1, nf, *z, NULL, e);
+    if (!*z) st = MOMU_ERR_OOM;
+    else st = momu_vae_encode(&v->vae, v->params, mel, 1, nf, *z, NULL, e);
     free(mel);
-    if (st) { free(*z); *z = NULL; }
+    if (st) {
+        free(*z);
+        *z = NULL;
+        if (rhy) { free(*rhy); *rhy = NULL; }
+    }
     return st;
 }
 
-static momu_status encode_motion(const momu_vae_ckpt *v, const momu_motion *m0, double seconds, float **z,
-                                 size_t *Tz, momu_err *e) {
+static momu_status encode_motion(const momu_vae_ckpt *v, const momu_motion *m0, double seconds, size_t rhy_R,
+                                 float **rhy, float **z, size_t *Tz, momu_err *e) {
     momu_motion m = {0};
+    if (rhy) *rhy = NULL;
     if (v->n_joints && m0->n_joints != v->n_joints)
         return momu_fail(e, MOMU_ERR_ARG, "motion: %zu joints, the motion VAE was trained on %zu", m0->n_joints,
                          v->n_joints);
@@ -229,38 +249,56 @@ static momu_status encode_motion(const momu_vae_ckpt *v, const momu_motion *m0, 
     float *feat = momu_malloc_array(T * D, sizeof(float), e);
     if (!feat) { momu_motion_free(&m); return MOMU_ERR_OOM; }
     st = momu_motion_to_features(&m, feat, e);
-    momu_motion_free(&m);
     *z = NULL;
+    *Tz = momu_vae_latent_len(&v->vae, T);
+    if (!st && rhy_R) {
+        *rhy = momu_malloc_array(*Tz, rhy_R * sizeof(float), e);
+        st = *rhy ? momu_rhythm_from_motion(m.pos, T, m.n_joints, MOMU_DWM_FPS, *Tz, rhy_R, *rhy, e) : MOMU_ERR_OOM;
+    }
+    momu_motion_free(&m);
     if (!st) {
         for (size_t i = 0; i < T; i++)
             for (size_t f = 0; f < D; f++) feat[i * D + f] = (feat[i * D + f] - v->norm_mean[f]) / v->norm_std[f];
-        *Tz = momu_vae_latent_len(&v->vae, T);
         *z = momu_malloc_array(*Tz * v->vae.cfg.z_channels, sizeof(float), e);
         if (!*z) st = MOMU_ERR_OOM;
         else st = momu_vae_encode(&v->vae, v->params, feat, 1, T, *z, NULL, e);
     }
     free(feat);
-    if (st) { free(*z); *z = NULL; }
+    if (st) {
+        free(*z);
+        *z = NULL;
+        if (rhy) { free(*rhy); *rhy = NULL; }
+    }
     return st;
 }
 
 /* ---- latents (Tz, C), unscaled -> PCM / motion ---- */
-static momu_status decode_music(const momu_vae_ckpt *v, const float *z, size_t Tz, size_t gl_iters, float **pcm,
-                                size_t *n, momu_err *e) {
+/* *mel:(Tz * factor, MOMU_N_MELS) log10-mel of a latent (malloc'ed). */
+static momu_status decode_mel(const momu_vae_ckpt *v, const float *z, size_t Tz, float **mel_out, size_t *nf_out,
+                              momu_err *e) {
     size_t f = momu_vae_config_factor(&v->vae.cfg), nf = Tz * f, F = MOMU_N_MELS;
     float *mel = momu_malloc_array(nf * F, sizeof(float), e);
     if (!mel) return MOMU_ERR_OOM;
     momu_status st = momu_vae_decode(&v->vae, v->params, z, 1, Tz, nf, mel, e);
-    if (!st) {
-        for (size_t i = 0; i < nf; i++)
-            for (size_t b = 0; b < F; b++) {
-                /* de-normalise, then clamp to [log10 floor, the inverter's ceiling] as `momu vae decode`
-                 * does: a sampled latent can decode below the log floor (-13.6 seen on a 60-s piece) */
-                float x = mel[i * F + b] * v->norm_std[b] + v->norm_mean[b];
-                mel[i * F + b] = fminf(6.0f, fmaxf(-5.0f, x));
-            }
-        st = momu_mel_invert(mel, nf, gl_iters, pcm, n, e);
-    }
+    if (st) { free(mel); return st; }
+    for (size_t i = 0; i < nf; i++)
+        for (size_t b = 0; b < F; b++) {
+            /* de-normalise, then clamp to [log10 floor, the inverter's ceiling] as `momu vae decode`
+             * does: a sampled latent can decode below the log floor (-13.6 seen on a 60-s piece) */
+            float x = mel[i * F + b] * v->norm_std[b] + v->norm_mean[b];
+            mel[i * F + b] = fminf(6.0f, fmaxf(-5.0f, x));
+        }
+    *mel_out = mel;
+    *nf_out = nf;
+    return MOMU_OK;
+}
+
+static momu_status decode_music(const momu_vae_ckpt *v, const float *z, size_t Tz, size_t gl_iters, float **pcm,
+                                size_t *n, momu_err *e) {
+    float *mel = NULL;
+    size_t nf = 0;
+    momu_status st = decode_mel(v, z, Tz, &mel, &nf, e);
+    if (!st) st = momu_mel_invert(mel, nf, gl_iters, pcm, n, e);
     free(mel);
     return st;
 }
@@ -288,12 +326,60 @@ static momu_status decode_motion(const momu_vae_ckpt *v, const float *z, size_t 
     return st;
 }
 
+/* ---- joint generation with rhythm channels ----
+ * Cross-guidance hands each denoiser the other modality's clean estimate (Tz, C) in that modality's target
+ * scale. A denoiser with rhythm channels also needs the rhythm of that estimate: this wrapper decodes it
+ * (music: the VAE's log-mel, no Griffin-Lim; motion: joint positions) and gives the windowed denoiser
+ * [estimate in its condition scale | rhythm (rhythm.h)] rows of C + R channels. One decode per call. */
+typedef struct {
+    const momu_generator *g;
+    int                   tgt;      /* the wrapped denoiser: 0 music (condition: motion), 1 motion (condition: music) */
+    momu_cond_model       inner;    /* the windowed denoiser, Cc = C + R */
+    size_t                Tz, C, R;
+    float                *aug, *z, *rhy;   /* (Tz, C+R), (Tz, C), (Tz, R) */
+    momu_err              err;
+} rhythm_model;
+
+static momu_status rhythm_of_latent(const momu_generator *g, int modality, const float *z, size_t Tz, size_t R,
+                                    float *rhy, momu_err *e) {
+    momu_status st;
+    if (modality == 0) {
+        float *mel = NULL;
+        size_t nf = 0;
+        st = decode_mel(&g->vae[0], z, Tz, &mel, &nf, e);
+        if (!st) st = momu_rhythm_from_logmel(mel, nf, MOMU_N_MELS, g->vae[0].vae.cfg.fps, Tz, R, rhy, e);
+        free(mel);
+    } else {
+        momu_motion m;
+        st = decode_motion(&g->vae[1], z, Tz, &m, e);
+        if (!st) {
+            st = momu_rhythm_from_motion(m.pos, m.n_frames, m.n_joints, m.fps, Tz, R, rhy, e);
+            momu_motion_free(&m);
+        }
+    }
+    return st;
+}
+
+static int rhythm_fn(void *user, const float *x, int t, const float *cond, float *eps, size_t n) {
+    rhythm_model *r = user;
+    if (!cond) return r->inner.fn(r->inner.user, x, t, NULL, eps, n);
+    const denoiser *me = &r->g->den[r->tgt], *other = &r->g->den[1 - r->tgt];
+    size_t nz = r->Tz * r->C;
+    for (size_t i = 0; i < nz; i++) r->z[i] = cond[i] / other->scale_factor;   /* the other's unscaled latent */
+    if (rhythm_of_latent(r->g, 1 - r->tgt, r->z, r->Tz, r->R, r->rhy, &r->err)) return 1;
+    denoiser_scale_cond(me, r->z, r->z, nz);
+    momu_rhythm_append(r->aug, r->z, r->C, r->rhy, r->R, r->Tz);
+    return r->inner.fn(r->inner.user, x, t, r->aug, eps, n);
+}
+
 /* ---- sampling ----
  * md: 1 dance (target motion), 0 music (target music), 2 both. cond: the other modality's unscaled latent
- * (md 0/1; scaled in place here), x: (nx) receives the unscaled clean latent(s) ([music ; motion] for both).
+ * (md 0/1; scaled in place here), rhy: its rhythm channels (Tz, R of the target's denoiser) or NULL when that
+ * denoiser has none, x: (nx) receives the unscaled clean latent(s) ([music ; motion] for both).
  * known/known_n: the unscaled prefix latent of the target (Tp frames) or NULL. */
-static momu_status sample_latents(const momu_generator *g, int md, float *cond, size_t Tz, const float *zp,
-                                  size_t Tp, const momu_gen_opts *o, float *x, momu_gen_stats *stt, momu_err *e) {
+static momu_status sample_latents(const momu_generator *g, int md, float *cond, const float *rhy, size_t Tz,
+                                  const float *zp, size_t Tp, const momu_gen_opts *o, float *x, momu_gen_stats *stt,
+                                  momu_err *e) {
     size_t C = g->C, n = Tz * C, nx = md == 2 ? 2 * n : n;
     int tgt = md == 1 ? 1 : 0;
     if (o->steps < 1 || o->steps > MOMU_DIFF_T)
@@ -346,6 +432,9 @@ static momu_status sample_latents(const momu_generator *g, int md, float *cond, 
     memset(&cfg, 0, sizeof cfg);
     momu_cross cross;
     memset(&cross, 0, sizeof cross);
+    rhythm_model rm[2];
+    memset(rm, 0, sizeof rm);
+    float *condr = NULL;   /* (Tz, C+R): cond with its rhythm channels (md 0/1) */
     momu_schedule *sched = malloc(sizeof *sched);
     if (!st && !sched) st = momu_fail(e, MOMU_ERR_OOM, "out of memory");
     prog_t pg = {o, md == 1 ? "dance" : md == 0 ? "music" : "both"};
@@ -362,24 +451,46 @@ static momu_status sample_latents(const momu_generator *g, int md, float *cond, 
         so.progress = on_step;
         so.progress_user = &pg;
         if (md != 2) {
+            size_t R = g->den[tgt].cfg.cond_extra;
             denoiser_scale_cond(&g->den[tgt], cond, cond, n);
+            const float *cfull = cond;
+            if (R) {
+                if (!rhy) st = momu_fail(e, MOMU_ERR_ARG, "sampling: the %s denoiser needs rhythm channels",
+                                         tgt ? "motion" : "music");
+                else if (!(condr = momu_malloc_array(Tz, (C + R) * sizeof(float), e))) st = MOMU_ERR_OOM;
+                else momu_rhythm_append(condr, cond, C, rhy, R, Tz);
+                cfull = condr;
+            }
             momu_cond_model base = {den_fn, NULL, &dm[tgt]};
-            st = momu_windowed_init(&win[0], &base, Tz, C, window, overlap, o->blend, e);
+            if (!st) st = momu_windowed_init_cond(&win[0], &base, Tz, C, C + R, window, overlap, o->blend, e);
             momu_cond_model wm = momu_windowed_model(&win[0]);
-            if (!st) st = momu_cfg_init(&cfg, &wm, cond, o->guidance, n, e);
+            if (!st) st = momu_cfg_init(&cfg, &wm, cfull, o->guidance, n, e);
             if (!st) st = momu_sample(sched, &so, momu_cfg_eps, &cfg, x, n, &rng, e);
         } else {
             momu_cond_model ba = {den_fn, NULL, &dm[0]}, bm = {den_fn, NULL, &dm[1]};
-            st = momu_windowed_init(&win[0], &ba, Tz, C, window, overlap, o->blend, e);
-            if (!st) st = momu_windowed_init(&win[1], &bm, Tz, C, window, overlap, o->blend, e);
-            if (!st) {
-                momu_cond_model wa = momu_windowed_model(&win[0]), wmo = momu_windowed_model(&win[1]);
-                st = momu_cross_init(&cross, sched, &wa, n, &wmo, n, o->guidance, o->tc, e);
+            momu_cond_model *bases[2] = {&ba, &bm}, wrapped[2];
+            for (int i = 0; i < 2 && !st; i++) {
+                size_t R = g->den[i].cfg.cond_extra;
+                st = momu_windowed_init_cond(&win[i], bases[i], Tz, C, C + R, window, overlap, o->blend, e);
+                wrapped[i] = momu_windowed_model(&win[i]);
+                if (!st && R) {   /* the wrapper scales the condition itself */
+                    dm[i].cond_mul = 1.0f;
+                    rhythm_model *r = &rm[i];
+                    r->g = g; r->tgt = i; r->inner = wrapped[i]; r->Tz = Tz; r->C = C; r->R = R;
+                    r->aug = momu_malloc_array(Tz, (2 * C + 2 * R) * sizeof(float), e);
+                    if (!r->aug) { st = MOMU_ERR_OOM; break; }
+                    r->z = r->aug + Tz * (C + R);
+                    r->rhy = r->z + Tz * C;
+                    wrapped[i] = (momu_cond_model){rhythm_fn, NULL, r};
+                }
             }
+            if (!st) st = momu_cross_init(&cross, sched, &wrapped[0], n, &wrapped[1], n, o->guidance, o->tc, e);
             if (!st) st = momu_sample(sched, &so, momu_cross_eps, &cross, x, nx, &rng, e);
         }
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 2; i++) {
             if (st && dm[i].err.status) { *e = dm[i].err; break; }
+            if (st && rm[i].err.status) { *e = rm[i].err; break; }
+        }
         stt->n_windows = win[0].n_windows;
     }
     if (!st) {
@@ -393,7 +504,8 @@ static momu_status sample_latents(const momu_generator *g, int md, float *cond, 
     momu_cross_free(&cross);
     momu_windowed_free(&win[0]);
     momu_windowed_free(&win[1]);
-    for (int i = 0; i < 2; i++) { denoiser_ws_free(&dm[i].ws); free(dm[i].cbuf); }
+    for (int i = 0; i < 2; i++) { denoiser_ws_free(&dm[i].ws); free(dm[i].cbuf); free(rm[i].aug); }
+    free(condr);
     free(sched);
     free(known);
     free(mask);
@@ -422,18 +534,20 @@ momu_status momu_generate_dance(const momu_generator *g, const float *pcm, size_
     if (st) return st;
     if (!pcm || !n || !sr) return momu_fail(e, MOMU_ERR_ARG, "dance: no music");
     double t0 = momu_time_s();
-    float *cond = NULL, *x = NULL, *zp = NULL;
+    float *cond = NULL, *x = NULL, *zp = NULL, *rhy = NULL;
     size_t Tz = 0, Tp = 0;
-    st = encode_music(&g->vae[0], pcm, n, sr, o->seconds, &cond, &Tz, e);
+    st = encode_music(&g->vae[0], pcm, n, sr, o->seconds, g->den_ok[1] ? g->den[1].cfg.cond_extra : 0, &rhy, &cond,
+                      &Tz, e);
     if (!st && Tz < 1) st = momu_fail(e, MOMU_ERR_ARG, "music too short");
     if (!st) { x = momu_malloc_array(Tz * g->C, sizeof(float), e); if (!x) st = MOMU_ERR_OOM; }
-    if (!st && prefix) st = encode_motion(&g->vae[1], prefix, 0, &zp, &Tp, e);
+    if (!st && prefix) st = encode_motion(&g->vae[1], prefix, 0, 0, NULL, &zp, &Tp, e);
     double t1 = momu_time_s();
-    if (!st) st = sample_latents(g, 1, cond, Tz, zp, Tp, o, x, stt, e);
+    if (!st) st = sample_latents(g, 1, cond, rhy, Tz, zp, Tp, o, x, stt, e);
     double t2 = momu_time_s();
     if (!st) st = decode_motion(&g->vae[1], x, Tz, out, e);
     gen_times(stt, Tz, t0, t1, t2);
     free(cond);
+    free(rhy);
     free(x);
     free(zp);
     return st;
@@ -449,19 +563,20 @@ momu_status momu_generate_music(const momu_generator *g, const momu_motion *m, c
     if (st) return st;
     if (!m) return momu_fail(e, MOMU_ERR_ARG, "music: no motion");
     double t0 = momu_time_s();
-    float *cond = NULL, *x = NULL, *zp = NULL;
+    float *cond = NULL, *x = NULL, *zp = NULL, *rhy = NULL;
     size_t Tz = 0, Tp = 0;
-    st = encode_motion(&g->vae[1], m, o->seconds, &cond, &Tz, e);
+    st = encode_motion(&g->vae[1], m, o->seconds, g->den_ok[0] ? g->den[0].cfg.cond_extra : 0, &rhy, &cond, &Tz, e);
     if (!st && Tz < 1) st = momu_fail(e, MOMU_ERR_ARG, "motion too short");
     if (!st) { x = momu_malloc_array(Tz * g->C, sizeof(float), e); if (!x) st = MOMU_ERR_OOM; }
-    if (!st && prefix_pcm) st = encode_music(&g->vae[0], prefix_pcm, prefix_n, MOMU_SR, 0, &zp, &Tp, e);
+    if (!st && prefix_pcm) st = encode_music(&g->vae[0], prefix_pcm, prefix_n, MOMU_SR, 0, 0, NULL, &zp, &Tp, e);
     double t1 = momu_time_s();
-    if (!st) st = sample_latents(g, 0, cond, Tz, zp, Tp, o, x, stt, e);
+    if (!st) st = sample_latents(g, 0, cond, rhy, Tz, zp, Tp, o, x, stt, e);
     double t2 = momu_time_s();
     if (!st) st = decode_music(&g->vae[0], x, Tz, o->gl_iters, pcm, n, e);
     if (st) { free(*pcm); *pcm = NULL; *n = 0; }
     gen_times(stt, Tz, t0, t1, t2);
     free(cond);
+    free(rhy);
     free(x);
     free(zp);
     return st;
@@ -483,7 +598,7 @@ momu_status momu_generate_both(const momu_generator *g, double seconds, const mo
     float *x = momu_malloc_array(2 * nz, sizeof(float), e);
     if (!x) return MOMU_ERR_OOM;
     double t1 = momu_time_s();
-    st = sample_latents(g, 2, NULL, Tz, NULL, 0, o, x, stt, e);
+    st = sample_latents(g, 2, NULL, NULL, Tz, NULL, 0, o, x, stt, e);
     double t2 = momu_time_s();
     if (!st) st = decode_music(&g->vae[0], x, Tz, o->gl_iters, pcm, n, e);
     if (!st) st = decode_motion(&g->vae[1], x + nz, Tz, out, e);
