@@ -166,6 +166,12 @@ typedef struct { double total, recon, kl; } momu_vae_loss_parts;
  *   total = recon + cfg.kl_weight * kl
  * OVERWRITES tr->drecon, tr->dmean, tr->dlogvar with the gradients of total. Returns total. */
 float       momu_vae_loss(momu_vae_train *tr, const float *x, momu_vae_loss_parts *parts);
+/* Temporal-difference loss of the last forward's reconstruction: weight * mean over (b, t = 1..T-1, f) of
+ * ((recon[t] - recon[t-1]) - (x[t] - x[t-1]))^2; ADDS its gradient to tr->drecon (call after momu_vae_loss).
+ * On motion features it is a velocity / acceleration loss: an MSE on values barely penalises the fast
+ * changes of joint speed that beats are made of (docs/MODELS.md "Sync through the VAEs"). Returns the
+ * unweighted mean (0 when T < 2). */
+double      momu_vae_delta_loss(momu_vae_train *tr, const float *x, double weight);
 /* Back-propagates tr->drecon, tr->dmean (+ dmean_extra:(B,Tz,C) if non-NULL, e.g. the contrastive loss)
  * and tr->dlogvar through the last forward. ACCUMULATES parameter gradients into grads (the flat buffer of
  * m->tab; zero it before). The clamp of logvar passes gradient only inside [-30, 20]. */

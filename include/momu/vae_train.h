@@ -92,6 +92,7 @@ typedef struct {
     size_t   batch;
     double   crop_seconds;           /* rounded to an even number of motion frames */
     double   lr, lr_min, kl, contrast, weight_decay, clip, ema_decay;   /* kl < 0: the config's */
+    double   delta;                  /* motion stage: weight of momu_vae_delta_loss (0: off, the default) */
     size_t   warmup;
     uint64_t seed;
     double   ckpt_every_min;         /* periodic checkpoints (0: only at the end) */

@@ -14,7 +14,7 @@ int cli_train_vae(int argc, char **argv) {
     const char *stage = NULL, *model_config = NULL, *negatives = "batch";
     size_t seed = (size_t)o.seed, n_windows = o.bicor.n_windows, troughs = o.bicor.troughs, width = o.bicor.width, stop_after = 0;
     float crop = (float)o.crop_seconds, lr = (float)o.lr, kl = -1.0f, contrast = (float)o.contrast,
-          every = (float)o.ckpt_every_min, limit = 0.0f, tau = o.bicor.tau, ema = (float)o.ema_decay;
+          every = (float)o.ckpt_every_min, limit = 0.0f, tau = o.bicor.tau, ema = (float)o.ema_decay, delta = 0.0f;
     int no_contrast = 0;
     const cli_opt opts[] = {
         {"stage", CLI_STR, &stage, "music (music VAE) or motion (motion VAE against the frozen music VAE)"},
@@ -31,6 +31,8 @@ int cli_train_vae(int argc, char **argv) {
         {"kl", CLI_FLOAT, &kl, "KL weight (negative: the model config's, 1e-4)"},
         {"contrast", CLI_FLOAT, &contrast, "stage motion: weight of the rhythmic contrastive loss"},
         {"no-contrast", CLI_FLAG, &no_contrast, "stage motion: no contrastive loss (ablation)"},
+        {"delta", CLI_FLOAT, &delta, "stage motion: weight of the frame-to-frame difference loss on the "
+                                     "reconstruction (velocities / accelerations; 0: off)"},
         {"windows", CLI_SIZE, &n_windows, "contrastive windows per crop (peaks of Q)"},
         {"troughs", CLI_SIZE, &troughs, "of --windows, this many at the stillest moments (smallest Q) instead of peaks"},
         {"window-frames", CLI_SIZE, &width, "contrastive window width in latent frames (12.5 Hz)"},
@@ -60,6 +62,8 @@ int cli_train_vae(int argc, char **argv) {
     o.lr_min = lr / 10.0;
     o.kl = kl;
     o.contrast = no_contrast ? 0.0 : contrast;
+    if (!(delta >= 0.0f && delta <= 1e4f)) return cli_errorf(cmd, "--delta %g: must be in [0, 1e4]", (double)delta), 2;
+    o.delta = delta;
     o.ckpt_every_min = every;
     o.time_limit_min = limit;
     o.ema_decay = ema;

@@ -393,6 +393,25 @@ float momu_vae_loss(momu_vae_train *tr, const float *x, momu_vae_loss_parts *par
     return (float)tot;
 }
 
+double momu_vae_delta_loss(momu_vae_train *tr, const float *x, double weight) {
+    size_t B = tr->B, T = tr->T, F = tr->m->cfg.in_dim;
+    if (T < 2 || !B) return 0.0;
+    double n = (double)(B * (T - 1) * F), sum = 0.0;
+    float g = (float)(2.0 * weight / n);
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = 1; t < T; t++) {
+            const float *r1 = tr->recon + (b * T + t) * F, *r0 = r1 - F, *x1 = x + (b * T + t) * F, *x0 = x1 - F;
+            float *d1 = tr->drecon + (b * T + t) * F, *d0 = d1 - F;
+            for (size_t f = 0; f < F; f++) {
+                float d = (r1[f] - r0[f]) - (x1[f] - x0[f]);
+                sum += (double)d * d;
+                d1[f] += g * d;
+                d0[f] -= g * d;
+            }
+        }
+    return sum / n;
+}
+
 momu_status momu_vae_backward(momu_vae_train *tr, const float *params, float *grads, const float *dmean_extra,
                               momu_err *e) {
     const momu_vae *m = tr->m;

@@ -190,6 +190,7 @@ static momu_status step_batch(trainer *t, size_t B, const float *eps, float *gra
     momu_status st = momu_vae_forward(&t->tr, t->p.params, x, B, t->T_in, eps, e);
     if (st) return st;
     momu_vae_loss(&t->tr, x, parts);
+    if (motion && t->o->delta > 0.0) parts->total += t->o->delta * momu_vae_delta_loss(&t->tr, x, t->o->delta);
     *contrast = 0.0;
     int use_c = motion && t->o->contrast > 0.0;
     if (use_c) {
@@ -259,6 +260,7 @@ static momu_status save_ckpt(trainer *t, momu_err *e) {
     if (!st) st = safetensors_meta_putf(&mt, "train.lr", e, "%g", o->lr);
     if (!st) st = safetensors_meta_putf(&mt, "train.kl", e, "%g", t->m.cfg.kl_weight);
     if (!st) st = safetensors_meta_putf(&mt, "train.contrast", e, "%g", motion ? o->contrast : 0.0);
+    if (!st) st = safetensors_meta_putf(&mt, "train.delta", e, "%g", motion ? o->delta : 0.0);
     if (!st) st = safetensors_meta_putf(&mt, "train.ema_decay", e, "%g", o->ema_decay);
     if (!st) st = safetensors_meta_putf(&mt, "bicor.n_windows", e, "%zu", o->bicor.n_windows);
     if (!st) st = safetensors_meta_putf(&mt, "bicor.width_latent_frames", e, "%zu", o->bicor.width);
