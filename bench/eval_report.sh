@@ -4,7 +4,8 @@
 # binary (keeps `make` usable meanwhile).
 #   sh bench/eval_report.sh [extra momu eval report options, e.g. --max-clips 4 --out /tmp/R.md]
 # Environment: DATA (../shared/data/dance-with-melody), ALIGN (runs/data/align.tsv), MODELS (models),
-# ABLATION (a model folder trained without the contrastive loss; empty: no ablation row), CLIP_SECONDS (10),
+# ABLATION (a model folder trained without the contrastive loss; empty: no ablation row), ABLATION_LABEL (its
+# rows' name), CLIP_SECONDS (10),
 # STEPS (25), SEED (1), OMP_NUM_THREADS (2: the threads the report states).
 set -e
 DATA=${DATA:-../shared/data/dance-with-melody}
@@ -19,7 +20,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 set -- --data "$DATA" --align "$ALIGN" --model "$MODELS" --seconds "${CLIP_SECONDS:-10}" --steps "${STEPS:-25}" \
     --seed "${SEED:-1}" --tc-sweep 0.3,0.5,0.7 --out docs/RESULTS.md --plot docs/results_beats.png \
     --commit "$commit" --threads "OMP_NUM_THREADS=$OMP_NUM_THREADS on $(nproc) CPUs ($(uname -m))" \
-    ${ABLATION:+--ablation-model "$ABLATION"} "$@"
+    ${ABLATION:+--ablation-model "$ABLATION"} ${ABLATION_LABEL:+--ablation-label "$ABLATION_LABEL"} "$@"
 t0=$(date +%s)
 "$B" eval report "$@"
 echo "eval report: $(( $(date +%s) - t0 )) s wall"

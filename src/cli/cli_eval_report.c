@@ -43,8 +43,8 @@ typedef struct {
 } seg_t;
 
 typedef struct {
-    const char *data_dir, *align_path, *out_path, *plot_path, *model_dir, *ablation_dir, *work_dir, *commit,
-        *threads, *tc_sweep;
+    const char *data_dir, *align_path, *out_path, *plot_path, *model_dir, *ablation_dir, *ablation_label, *work_dir,
+        *commit, *threads, *tc_sweep;
     float seconds, guidance;
     size_t max_clips, seed, val_songs, split_seed;
     float val_fraction;
@@ -733,6 +733,7 @@ int cli_eval_report(int argc, char **argv) {
     O.steps = 25;
     O.guidance = 3.0f;
     O.tc_sweep = "0.3,0.5,0.7";
+    O.ablation_label = "ablation (--ablation-model)";
     O.split_seed = 1;
     O.val_fraction = 0.15f;
     O.gl_iters = 0;
@@ -743,6 +744,7 @@ int cli_eval_report(int argc, char **argv) {
         {"plot", CLI_STR, &O.plot_path, "PNG: music beats vs kinematic beats of the first validation segment"},
         {"model", CLI_STR, &O.model_dir, "model folder (default: the generator's model discovery)"},
         {"ablation-model", CLI_STR, &O.ablation_dir, "second model folder (e.g. trained without the contrastive loss)"},
+        {"ablation-label", CLI_STR, &O.ablation_label, "the ablation rows' name in the tables"},
         {"no-model", CLI_FLAG, &O.no_model, "baselines only (no generated rows)"},
         {"seconds", CLI_FLOAT, &O.seconds, "segment length (non-overlapping segments of the validation clips)"},
         {"max-clips", CLI_SIZE, &O.max_clips, "use at most this many segments (0: all)"},
@@ -966,13 +968,13 @@ int cli_eval_report(int argc, char **argv) {
         PLAN(&dance[2], "NN retrieval (train motion of nearest music)", col[C_VAL_MU], col[C_NN_DANCE], 0, 0, "");
         PLAN(&dance[3], "momu (dance from music)", col[C_VAL_MU], col[C_GEN_DANCE], gen_s[0], !g_dance, no_dance);
         if (O.ablation_dir)
-            PLAN(&dance[4], "ablation (--ablation-model)", col[C_VAL_MU], col[C_ABL_DANCE], gen_s[2], !have_ga, no_model);
+            PLAN(&dance[4], O.ablation_label, col[C_VAL_MU], col[C_ABL_DANCE], gen_s[2], !have_ga, no_model);
         PLAN(&music[0], "ground truth (real music)", col[C_VAL_MU], col[C_VAL_MO], 0, 0, "");
         PLAN(&music[1], "mismatched (another val song's music)", col[C_MIS_MU], col[C_VAL_MO], 0, !have_mis, no_mis);
         PLAN(&music[2], "NN retrieval (train music of nearest motion)", col[C_NN_MUSIC], col[C_VAL_MO], 0, 0, "");
         PLAN(&music[3], "momu (music from dance)", col[C_GEN_MUSIC], col[C_VAL_MO], gen_s[1], !g_music, no_music);
         if (O.ablation_dir)
-            PLAN(&music[4], "ablation (--ablation-model)", col[C_ABL_MUSIC], col[C_VAL_MO], gen_s[3],
+            PLAN(&music[4], O.ablation_label, col[C_ABL_MUSIC], col[C_VAL_MO], gen_s[3],
                  !have_ga || !GA.den_ok[MOMU_GEN_MUSIC], "no music denoiser in the ablation folder");
         if (!O.no_joint) {
             PLAN(&joint[n_joint], "real pairs (reference)", col[C_VAL_MU], col[C_VAL_MO], 0, 0, "");
