@@ -19,7 +19,7 @@ trap 'rm -f "$B"' EXIT
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 set -- --data "$DATA" --align "$ALIGN" --model "$MODELS" --seconds "${CLIP_SECONDS:-10}" --steps "${STEPS:-25}" \
     --seed "${SEED:-1}" --tc-sweep 0.3,0.5,0.7 --out docs/RESULTS.md --plot docs/results_beats.png \
-    --commit "$commit" --threads "OMP_NUM_THREADS=$OMP_NUM_THREADS on $(nproc) CPUs ($(uname -m))" \
+    --commit "$commit" --threads "OMP_NUM_THREADS=$OMP_NUM_THREADS on $(nproc --all) CPUs ($(uname -m))" \
     ${ABLATION:+--ablation-model "$ABLATION"} ${ABLATION_LABEL:+--ablation-label "$ABLATION_LABEL"} "$@"
 t0=$(date +%s)
 "$B" eval report "$@"
