@@ -162,9 +162,6 @@ typedef struct {
     const denoiser *m;
     denoiser_ws     ws;
     size_t          C;
-    float           cond_mul;   /* the condition arrives in another scale (cross-guidance): multiply by this */
-    float          *cbuf;
-    size_t          cbuf_n;
     momu_err        err;
 } den_model;
 
@@ -172,16 +169,6 @@ static int den_fn(void *user, const float *x, int t, const float *cond, float *e
     den_model *d = user;
     if (n % d->C) return 2;
     float tf = (float)t;
-    if (cond && d->cond_mul != 1.0f) {
-        if (d->cbuf_n < n) {
-            float *b = realloc(d->cbuf, n * sizeof(float));
-            if (!b) { momu_fail(&d->err, MOMU_ERR_OOM, "out of memory"); return 1; }
-            d->cbuf = b;
-            d->cbuf_n = n;
-        }
-        for (size_t i = 0; i < n; i++) d->cbuf[i] = cond[i] * d->cond_mul;
-        cond = d->cbuf;
-    }
     return denoiser_forward_infer(d->m, &d->ws, eps, x, cond, &tf, 1, n / d->C, &d->err) ? 1 : 0;
 }
 
@@ -326,19 +313,22 @@ static momu_status decode_motion(const momu_vae_ckpt *v, const float *z, size_t 
     return st;
 }
 
-/* ---- joint generation with rhythm channels ----
+/* ---- joint generation: the other modality's estimate as a condition ----
  * Cross-guidance hands each denoiser the other modality's clean estimate (Tz, C) in that modality's target
- * scale. A denoiser with rhythm channels also needs the rhythm of that estimate: this wrapper decodes it
- * (music: the VAE's log-mel, no Griffin-Lim; motion: joint positions) and gives the windowed denoiser
- * [estimate in its condition scale | rhythm (rhythm.h)] rows of C + R channels. One decode per call. */
+ * scale. This wrapper, between cross-guidance and the windowed denoiser, turns it into the condition the
+ * denoiser was trained on: without rhythm channels (R = 0) the estimate rescaled to the denoiser's condition
+ * scale (one multiplication by cond_mul); with them, [estimate in its condition scale | rhythm (rhythm.h)]
+ * rows of C + R channels, the rhythm from the decoded estimate (music: the VAE's log-mel, no Griffin-Lim;
+ * motion: joint positions), one decode per call. */
 typedef struct {
     const momu_generator *g;
     int                   tgt;      /* the wrapped denoiser: 0 music (condition: motion), 1 motion (condition: music) */
     momu_cond_model       inner;    /* the windowed denoiser, Cc = C + R */
     size_t                Tz, C, R;
-    float                *aug, *z, *rhy;   /* (Tz, C+R), (Tz, C), (Tz, R) */
+    float                 cond_mul; /* R = 0: cond scale of tgt / target scale of the other */
+    float                *aug, *z, *rhy;   /* (Tz, C+R), (Tz, C), (Tz, R); z and rhy only when R > 0 */
     momu_err              err;
-} rhythm_model;
+} cross_cond_model;
 
 static momu_status rhythm_of_latent(const momu_generator *g, int modality, const float *z, size_t Tz, size_t R,
                                     float *rhy, momu_err *e) {
@@ -360,11 +350,15 @@ static momu_status rhythm_of_latent(const momu_generator *g, int modality, const
     return st;
 }
 
-static int rhythm_fn(void *user, const float *x, int t, const float *cond, float *eps, size_t n) {
-    rhythm_model *r = user;
+static int cross_cond_fn(void *user, const float *x, int t, const float *cond, float *eps, size_t n) {
+    cross_cond_model *r = user;
     if (!cond) return r->inner.fn(r->inner.user, x, t, NULL, eps, n);
-    const denoiser *me = &r->g->den[r->tgt], *other = &r->g->den[1 - r->tgt];
     size_t nz = r->Tz * r->C;
+    if (!r->R) {
+        for (size_t i = 0; i < nz; i++) r->aug[i] = cond[i] * r->cond_mul;
+        return r->inner.fn(r->inner.user, x, t, r->aug, eps, n);
+    }
+    const denoiser *me = &r->g->den[r->tgt], *other = &r->g->den[1 - r->tgt];
     for (size_t i = 0; i < nz; i++) r->z[i] = cond[i] / other->scale_factor;   /* the other's unscaled latent */
     if (rhythm_of_latent(r->g, 1 - r->tgt, r->z, r->Tz, r->R, r->rhy, &r->err)) return 1;
     denoiser_scale_cond(me, r->z, r->z, nz);
@@ -432,8 +426,8 @@ static momu_status sample_latents(const momu_generator *g, int md, float *cond, 
     memset(&cfg, 0, sizeof cfg);
     momu_cross cross;
     memset(&cross, 0, sizeof cross);
-    rhythm_model rm[2];
-    memset(rm, 0, sizeof rm);
+    cross_cond_model cc[2];
+    memset(cc, 0, sizeof cc);
     float *condr = NULL;   /* (Tz, C+R): cond with its rhythm channels (md 0/1) */
     momu_schedule *sched = malloc(sizeof *sched);
     if (!st && !sched) st = momu_fail(e, MOMU_ERR_OOM, "out of memory");
@@ -442,11 +436,7 @@ static momu_status sample_latents(const momu_generator *g, int md, float *cond, 
     momu_rng_seed(&rng, (uint64_t)o->seed);
     if (!st) {
         momu_schedule_default(sched);
-        for (int i = 0; i < 2; i++) { dm[i].m = &g->den[i]; dm[i].C = C; dm[i].cond_mul = 1.0f; }
-        if (md == 2) { /* ẑ of the other modality is in ITS target scale; each model wants its cond scale */
-            dm[0].cond_mul = g->den[0].cond_scale_factor / g->den[1].scale_factor;
-            dm[1].cond_mul = g->den[1].cond_scale_factor / g->den[0].scale_factor;
-        }
+        for (int i = 0; i < 2; i++) { dm[i].m = &g->den[i]; dm[i].C = C; }
         momu_rng_fill_normal(&rng, x, nx, 1.0f);
         so.progress = on_step;
         so.progress_user = &pg;
@@ -472,24 +462,25 @@ static momu_status sample_latents(const momu_generator *g, int md, float *cond, 
             for (int i = 0; i < 2 && !st; i++) {
                 size_t R = g->den[i].cfg.cond_extra;
                 st = momu_windowed_init_cond(&win[i], bases[i], Tz, C, C + R, window, overlap, o->blend, e);
-                wrapped[i] = momu_windowed_model(&win[i]);
-                if (!st && R) {   /* the wrapper scales the condition itself */
-                    dm[i].cond_mul = 1.0f;
-                    rhythm_model *r = &rm[i];
-                    r->g = g; r->tgt = i; r->inner = wrapped[i]; r->Tz = Tz; r->C = C; r->R = R;
-                    r->aug = momu_malloc_array(Tz, (2 * C + 2 * R) * sizeof(float), e);
-                    if (!r->aug) { st = MOMU_ERR_OOM; break; }
+                if (st) break;
+                cross_cond_model *r = &cc[i];
+                r->g = g; r->tgt = i; r->inner = momu_windowed_model(&win[i]); r->Tz = Tz; r->C = C; r->R = R;
+                /* ẑ of the other modality is in ITS target scale; each model wants its cond scale */
+                r->cond_mul = g->den[i].cond_scale_factor / g->den[1 - i].scale_factor;
+                r->aug = momu_malloc_array(Tz, (R ? 2 * C + 2 * R : C) * sizeof(float), e);
+                if (!r->aug) { st = MOMU_ERR_OOM; break; }
+                if (R) {
                     r->z = r->aug + Tz * (C + R);
                     r->rhy = r->z + Tz * C;
-                    wrapped[i] = (momu_cond_model){rhythm_fn, NULL, r};
                 }
+                wrapped[i] = (momu_cond_model){cross_cond_fn, NULL, r};
             }
             if (!st) st = momu_cross_init(&cross, sched, &wrapped[0], n, &wrapped[1], n, o->guidance, o->tc, e);
             if (!st) st = momu_sample(sched, &so, momu_cross_eps, &cross, x, nx, &rng, e);
         }
         for (int i = 0; i < 2; i++) {
             if (st && dm[i].err.status) { *e = dm[i].err; break; }
-            if (st && rm[i].err.status) { *e = rm[i].err; break; }
+            if (st && cc[i].err.status) { *e = cc[i].err; break; }
         }
         stt->n_windows = win[0].n_windows;
     }
@@ -504,7 +495,7 @@ static momu_status sample_latents(const momu_generator *g, int md, float *cond, 
     momu_cross_free(&cross);
     momu_windowed_free(&win[0]);
     momu_windowed_free(&win[1]);
-    for (int i = 0; i < 2; i++) { denoiser_ws_free(&dm[i].ws); free(dm[i].cbuf); free(rm[i].aug); }
+    for (int i = 0; i < 2; i++) { denoiser_ws_free(&dm[i].ws); free(cc[i].aug); }
     free(condr);
     free(sched);
     free(known);
