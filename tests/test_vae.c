@@ -57,6 +57,19 @@ static void tiny_config(momu_vae_config *c) {
     c->kl_weight = 0.25;
 }
 
+/* The set-up of most tests here: a VAE of config c with its parameter buffer (with optimiser state when
+ * alloc_flags says so), initialised from seed; rng continues from there. MOMU_OK or the error in e. */
+static momu_status vae_make(const momu_vae_config *c, int alloc_flags, uint64_t seed, momu_vae *m, nn_params *p,
+                            momu_rng *rng, momu_err *e) {
+    momu_err_clear(e);
+    momu_status st = momu_vae_init(m, c, e);
+    if (!st) st = nn_params_alloc(p, &m->tab, alloc_flags, e);
+    if (st) return st;
+    momu_rng_seed(rng, seed);
+    momu_vae_init_params(m, p->params, rng);
+    return MOMU_OK;
+}
+
 TEST(vae_config_json) {
     momu_err e;
     momu_err_clear(&e);
@@ -248,15 +261,12 @@ TEST(vae_finite_differences) {
     momu_vae_config c;
     tiny_config(&c);
     momu_err e;
-    momu_err_clear(&e);
     momu_vae m;
     nn_params p;
-    EXPECT(momu_vae_init(&m, &c, &e) == MOMU_OK && nn_params_alloc(&p, &m.tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
+    momu_rng rng;
+    EXPECT(vae_make(&c, NN_ALLOC_OPTIM, 11, &m, &p, &rng, &e) == MOMU_OK, "%s", e.msg);
     if (test_cur_fail) return;
     threads_one();
-    momu_rng rng;
-    momu_rng_seed(&rng, 11);
-    momu_vae_init_params(&m, p.params, &rng);
     for (int i = 0; i < m.tab.n; i++)     /* random norm affines so that their gradients are generic */
         if (strstr(m.tab.t[i].name, "norm"))
             for (size_t k = 0; k < m.tab.t[i].numel; k++) p.params[m.tab.t[i].offset + k] += 0.3f * momu_rng_normal(&rng);
@@ -327,15 +337,12 @@ TEST(vae_any_length) {
     momu_vae_config c;
     tiny_config(&c);
     momu_err e;
-    momu_err_clear(&e);
     momu_vae m;
     nn_params p;
-    EXPECT(momu_vae_init(&m, &c, &e) == MOMU_OK && nn_params_alloc(&p, &m.tab, 0, &e) == MOMU_OK, "%s", e.msg);
+    momu_rng rng;
+    EXPECT(vae_make(&c, 0, 5, &m, &p, &rng, &e) == MOMU_OK, "%s", e.msg);
     if (test_cur_fail) return;
     threads_one();
-    momu_rng rng;
-    momu_rng_seed(&rng, 5);
-    momu_vae_init_params(&m, p.params, &rng);
     size_t F = c.in_dim, C = c.z_channels, B = 2;
     momu_vae_train tr;
     EXPECT(momu_vae_train_init(&tr, &m, B, 23, &e) == MOMU_OK, "%s", e.msg);
@@ -378,14 +385,11 @@ TEST(vae_threads_deterministic) {
     momu_vae_config_default(&c, MOMU_VAE_MOTION);
     c.ch[0] = 64; c.ch[1] = 128;
     momu_err e;
-    momu_err_clear(&e);
     momu_vae m;
     nn_params p;
-    EXPECT(momu_vae_init(&m, &c, &e) == MOMU_OK && nn_params_alloc(&p, &m.tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
-    if (test_cur_fail) return;
     momu_rng rng;
-    momu_rng_seed(&rng, 9);
-    momu_vae_init_params(&m, p.params, &rng);
+    EXPECT(vae_make(&c, NN_ALLOC_OPTIM, 9, &m, &p, &rng, &e) == MOMU_OK, "%s", e.msg);
+    if (test_cur_fail) return;
     size_t B = 2, T = 47, Tz = momu_vae_latent_len(&m, T), F = c.in_dim, C = c.z_channels;
     float *x = malloc(B * T * F * sizeof *x), *eps = malloc(B * Tz * C * sizeof *eps);
     momu_rng_fill_normal(&rng, x, B * T * F, 1.0f);
@@ -433,15 +437,12 @@ TEST(vae_clamp_loss_and_errors) {
     momu_vae_config c;
     tiny_config(&c);
     momu_err e;
-    momu_err_clear(&e);
     momu_vae m;
     nn_params p;
-    EXPECT(momu_vae_init(&m, &c, &e) == MOMU_OK && nn_params_alloc(&p, &m.tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
+    momu_rng rng;
+    EXPECT(vae_make(&c, NN_ALLOC_OPTIM, 21, &m, &p, &rng, &e) == MOMU_OK, "%s", e.msg);
     if (test_cur_fail) return;
     threads_one();
-    momu_rng rng;
-    momu_rng_seed(&rng, 21);
-    momu_vae_init_params(&m, p.params, &rng);
     size_t B = 2, T = 8, Tz = momu_vae_latent_len(&m, T), F = c.in_dim, C = c.z_channels;
     float *x = malloc(B * T * F * sizeof *x), *eps = malloc(B * Tz * C * sizeof *eps);
     momu_rng_fill_normal(&rng, x, B * T * F, 1.0f);
@@ -487,14 +488,11 @@ TEST(vae_delta_loss) {
     momu_vae_config c;
     tiny_config(&c);
     momu_err e;
-    momu_err_clear(&e);
     momu_vae m;
     nn_params p;
-    EXPECT(momu_vae_init(&m, &c, &e) == MOMU_OK && nn_params_alloc(&p, &m.tab, 0, &e) == MOMU_OK, "%s", e.msg);
-    if (test_cur_fail) return;
     momu_rng rng;
-    momu_rng_seed(&rng, 4);
-    momu_vae_init_params(&m, p.params, &rng);
+    EXPECT(vae_make(&c, 0, 4, &m, &p, &rng, &e) == MOMU_OK, "%s", e.msg);
+    if (test_cur_fail) return;
     size_t B = 2, T = 8, F = c.in_dim, n = B * T * F;
     float *x = malloc(n * sizeof *x), *d0 = malloc(n * sizeof *d0);
     momu_rng_fill_normal(&rng, x, n, 1.0f);
@@ -541,15 +539,12 @@ TEST(vae_overfits_one_batch) {
     tiny_config(&c);
     c.ch[0] = 16; c.ch[1] = 16; c.ch[2] = 32; c.groups = 4; c.kl_weight = 1e-3;
     momu_err e;
-    momu_err_clear(&e);
     momu_vae m;
     nn_params p;
-    EXPECT(momu_vae_init(&m, &c, &e) == MOMU_OK && nn_params_alloc(&p, &m.tab, NN_ALLOC_OPTIM, &e) == MOMU_OK, "%s", e.msg);
+    momu_rng rng;
+    EXPECT(vae_make(&c, NN_ALLOC_OPTIM, 33, &m, &p, &rng, &e) == MOMU_OK, "%s", e.msg);
     if (test_cur_fail) return;
     threads_one();
-    momu_rng rng;
-    momu_rng_seed(&rng, 33);
-    momu_vae_init_params(&m, p.params, &rng);
     size_t B = 4, T = 32, Tz = momu_vae_latent_len(&m, T), F = c.in_dim, C = c.z_channels;
     float *x = malloc(B * T * F * sizeof *x), *eps = malloc(B * Tz * C * sizeof *eps);
     for (size_t b = 0; b < B; b++)
