@@ -69,6 +69,12 @@ sg=$(grep '^| ground truth (real aligned motion)' "$d/R.md" | awk -F'|' '{ gsub(
 sm=$(grep '^| mismatched (another val song.s motion)' "$d/R.md" | awk -F'|' '{ gsub(/ /, "", $12); print $12 }')
 if awk -v a="$sg" -v b="$sm" 'BEGIN { exit !(a + 0 > b + 0.15 && a + 0 > 0.2) }'; then ok eval_report_sync_gt_beats_mismatched
 else ko eval_report_sync_gt_beats_mismatched; echo "sync ground truth '$sg' mismatched '$sm'"; fi
+# the click tracks have a steady pulse (column 10 of the music table: pulse clarity), and the joint table
+# reports the same figure for the real pairs
+pg=$(grep '^| ground truth (real music)' "$d/R.md" | head -1 | awk -F'|' '{ gsub(/ /, "", $11); print $11 }')
+pj=$(grep '^| real pairs (reference)' "$d/R.md" | awk -F'|' '{ gsub(/ /, "", $11); print $11 }')
+if awk -v a="$pg" -v b="$pj" 'BEGIN { exit !(a + 0 > 0.5 && a == b) }'; then ok eval_report_pulse_of_click_tracks
+else ko eval_report_pulse_of_click_tracks; echo "pulse music table '$pg' joint table '$pj'"; fi
 # the work folder is emptied (the report keeps nothing it does not need)
 [ -z "$(ls "$d/work" 2>/dev/null)" ] && ok eval_report_work_cleaned || { ko eval_report_work_cleaned; ls "$d/work"; }
 

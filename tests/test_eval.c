@@ -566,6 +566,9 @@ TEST(sanity_pair_files) {
     EXPECT(momu_eval_summarise(r3, 3, &s3, &e) == MOMU_OK && s3.fid_k.n_gen == 2 && s3.fid_k.n_ref == 2,
            "duplicates: n %zu %zu", s3.fid_k.n_gen, s3.fid_k.n_ref);
     EXPECT(NEAR(s.bas_mean, 0.5 * (r[0].bas + r[1].bas), 1e-12), "mean BAS");
+    /* pulse clarity: the audio statistic of the music, high for a click track, the same whatever the dance */
+    EXPECT(r[0].pulse == r[0].audio[2 * MOMU_N_MELS + 2] && r[0].pulse > 0.5 && r[1].pulse == r[0].pulse &&
+           NEAR(s.pulse_mean, r[0].pulse, 1e-12), "pulse %g %g (mean %g)", r[0].pulse, r[1].pulse, s.pulse_mean);
     for (int k = 0; k < 2; k++) momu_eval_pair_result_free(&r[k]);
     /* a missing file is an error that names it */
     momu_eval_pair bad = {"bad", wav, "/nonexistent/x.npy", NULL, NULL};

@@ -209,6 +209,8 @@ momu_status momu_audio_stat_features(const float *logmel, size_t T, size_t n_ban
  *   bas          BAS: music beats (same restriction) against speed-minima kinematic beats, σ = 0.1 s
  *   sync         momu_sync_score on the momu_sync_*_envelope pair (momu/sync.h), best lag in sync_lag_s
  *   skate        foot skating on ankles, heels, toes (roles by joint name, or DwM for 23 unnamed joints)
+ *   pulse        the music's pulse clarity (momu_audio_stat_features): how periodic its onsets are, whatever
+ *                the motion (real songs about 0.2-0.5; music without a steady beat near 0)
  * With a reference music: loris_music = motion→music LORIS (reference onsets vs this music's onsets, each
  * over its own length) and onset_f (the same lists, ±tolerance F-measure).
  * Set metrics (momu_eval_summarise): evaluated set = the distinct motions / musics of all pairs, reference set
@@ -253,6 +255,7 @@ typedef struct {
     int has_ref_music, has_ref_motion, geo_ok;
     momu_loris_clip loris_music;
     double onset_f;
+    double pulse;                        /* the music's pulse clarity (momu_audio_stat_features [2B+2]) */
     size_t kin_dim;                      /* 3·J */
     double *kin, *geo, *audio;           /* features of this pair (kin_dim, MOMU_GEO_FEATURES, audio stats) */
     double *ref_kin, *ref_geo, *ref_audio;
@@ -270,6 +273,7 @@ typedef struct {
     double clip_s_mean, clip_s_min, clip_s_max;   /* motion lengths */
     momu_loris_summary loris, loris_music;        /* loris_music.n_clips = 0 without reference music */
     double beat_f_mean, beat_f_sd, bas_mean, bas_sd, sync_mean, sync_sd, onset_f_mean, onset_f_sd;
+    double pulse_mean, pulse_sd;                  /* the musics' pulse clarity */
     double skate_cm_s, skate_contact_fraction;    /* pooled over contact frames */
     int has_fid_k, has_fid_g, has_fad;
     momu_fid_result fid_k, fid_g;     /* n_ref / n_gen inside: the distinct clips used */

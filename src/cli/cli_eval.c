@@ -87,7 +87,7 @@ static void write_tsv(FILE *f, const char *split, const momu_eval_pair_result *r
             o->bas_sigma_s, o->sync_max_lag_s);
     fprintf(f, "name\tmusic_s\tmotion_s\tfps\tbpm\tn_onsets\tn_music_beats\tn_kin_q\tn_kin_speed\tloris_bcs\tloris_bhs"
                "\tbeat_f\tbeat_p\tbeat_r\tbas\tsync\tsync_lag_s\tskate_cm_s\tcontact_fraction\tm2a_bcs\tm2a_bhs"
-               "\tonset_f\n");
+               "\tonset_f\tpulse\n");
     for (size_t i = 0; i < n; i++) {
         const momu_eval_pair_result *p = &r[i];
         fprintf(f, "%s", p->name);
@@ -109,6 +109,7 @@ static void write_tsv(FILE *f, const char *split, const momu_eval_pair_result *r
         tsv_num(f, p->has_ref_music ? p->loris_music.bcs : NAN);
         tsv_num(f, p->has_ref_music ? p->loris_music.bhs : NAN);
         tsv_num(f, p->onset_f);
+        tsv_num(f, p->pulse);
         fputc('\n', f);
     }
     fprintf(f, "\nmetric\tvalue\tnote\n");
@@ -126,6 +127,7 @@ static void write_tsv(FILE *f, const char *split, const momu_eval_pair_result *r
     ROW("BAS_sd", s->bas_sd, "ddof 1");
     ROW("sync", s->sync_mean, "mean sync score (momu/sync.h)");
     ROW("sync_sd", s->sync_sd, "ddof 1");
+    ROW("pulse", s->pulse_mean, "mean pulse clarity of the musics (onset-flux autocorrelation peak, 0.25-1.5 s)");
     ROW("skate_cm_s", s->skate_cm_s, "horizontal foot speed in contact, pooled");
     ROW("contact_fraction", s->skate_contact_fraction, "");
     if (s->loris_music.n_clips) {
@@ -221,7 +223,8 @@ static void write_json(FILE *f, const char *split, const momu_eval_pair_result *
         json_kv(f, "contact_fraction", p->has_skate ? p->skate.contact_fraction : NAN, 1);
         json_kv(f, "m2a_bcs", p->has_ref_music ? p->loris_music.bcs : NAN, 1);
         json_kv(f, "m2a_bhs", p->has_ref_music ? p->loris_music.bhs : NAN, 1);
-        json_kv(f, "onset_f", p->onset_f, 0);
+        json_kv(f, "onset_f", p->onset_f, 1);
+        json_kv(f, "pulse", p->pulse, 0);
         fprintf(f, "}%s\n", i + 1 < n ? "," : "");
     }
     fprintf(f, "],\n\"aggregate\":{\n");
@@ -234,6 +237,7 @@ static void write_json(FILE *f, const char *split, const momu_eval_pair_result *
     json_kv(f, "sync", s->sync_mean, 1);
     json_kv(f, "sync_sd", s->sync_sd, 1);
     json_kv(f, "onset_f", s->onset_f_mean, 1);
+    json_kv(f, "pulse", s->pulse_mean, 1);
     json_kv(f, "skate_cm_s", s->skate_cm_s, 1);
     json_kv(f, "contact_fraction", s->skate_contact_fraction, 1);
     json_kv(f, "FID_k", s->has_fid_k ? s->fid_k.fid : NAN, 1);
@@ -266,6 +270,7 @@ static void print_table(const char *split, size_t n, const momu_eval_summary *s)
     printf("  beat F-measure (±70 ms)      %.3f  (sd %.3f)\n", s->beat_f_mean, s->beat_f_sd);
     printf("  BAS (σ 0.1 s)                %.4f  (sd %.4f)\n", s->bas_mean, s->bas_sd);
     printf("  sync score                   %.4f  (sd %.4f)\n", s->sync_mean, s->sync_sd);
+    printf("  music pulse clarity          %.3f  (sd %.3f)\n", s->pulse_mean, s->pulse_sd);
     printf("  foot skating                 %.2f cm/s over %.0f%% contact frames\n", s->skate_cm_s,
            100 * s->skate_contact_fraction);
     if (s->loris_music.n_clips)

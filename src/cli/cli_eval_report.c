@@ -383,18 +383,19 @@ static void dance_table(FILE *f, const row_t *rows, size_t n, double seconds, si
 }
 
 static void music_table(FILE *f, const row_t *rows, size_t n, double seconds, size_t seed) {
-    fprintf(f, "| music | split | clip s | clips | seed | beat F | LORIS F1 | BAS | sync | onset F vs ref | "
+    fprintf(f, "| music | split | clip s | clips | seed | beat F | LORIS F1 | BAS | sync | pulse | onset F vs ref | "
                "LORIS F1 vs ref | FAD stand-in |\n"
-               "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < n; i++) {
         const row_t *r = &rows[i];
-        if (!r->ok) { fprintf(f, "| %s | val | %.1f | — | — | %s |||||||\n", r->label, seconds, r->why); continue; }
+        if (!r->ok) { fprintf(f, "| %s | val | %.1f | — | — | %s ||||||||\n", r->label, seconds, r->why); continue; }
         const momu_eval_summary *s = &r->s;
         row_head(f, r, seconds, seed, r->gen_s > 0);
         cell(f, s->beat_f_mean, 3);
         cell(f, 100 * s->loris.f1, 1);
         cell(f, s->bas_mean, 3);
         cell(f, s->sync_mean, 3);
+        cell(f, s->pulse_mean, 3);
         cell(f, s->onset_f_mean, 3);
         cell(f, s->loris_music.n_clips ? 100 * s->loris_music.f1 : NAN, 1);
         cell(f, s->has_fad ? s->fad_standin : NAN, 2);
@@ -403,17 +404,18 @@ static void music_table(FILE *f, const row_t *rows, size_t n, double seconds, si
 }
 
 static void joint_table(FILE *f, const row_t *rows, size_t n, double seconds, size_t seed) {
-    fprintf(f, "| pair | split | clip s | clips | seed | beat F | BAS | LORIS F1 | sync | FID_k | FAD stand-in |\n"
-               "|---|---|---|---|---|---|---|---|---|---|---|\n");
+    fprintf(f, "| pair | split | clip s | clips | seed | beat F | BAS | LORIS F1 | sync | pulse | FID_k | FAD stand-in |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < n; i++) {
         const row_t *r = &rows[i];
-        if (!r->ok) { fprintf(f, "| %s | val | %.1f | — | — | %s ||||||\n", r->label, seconds, r->why); continue; }
+        if (!r->ok) { fprintf(f, "| %s | val | %.1f | — | — | %s |||||||\n", r->label, seconds, r->why); continue; }
         const momu_eval_summary *s = &r->s;
         row_head(f, r, seconds, seed, r->gen_s > 0);
         cell(f, s->beat_f_mean, 3);
         cell(f, s->bas_mean, 3);
         cell(f, 100 * s->loris.f1, 1);
         cell(f, s->sync_mean, 3);
+        cell(f, s->pulse_mean, 3);
         cell(f, s->has_fid_k ? s->fid_k.fid : NAN, 2);
         cell(f, s->has_fad ? s->fad_standin : NAN, 2);
         fputc('\n', f);
@@ -1117,6 +1119,10 @@ int cli_eval_report(int argc, char **argv) {
                    "the dance's kinematic beats (speed minima), LORIS F1 (×100) the 1-s-bin score of the music's "
                    "onsets against the dance's kinematic-amplitude peaks, sync the envelope correlation; again the "
                    "*mismatched* row (real music of another song) is chance and the ground truth the ceiling. "
+                   "*Pulse* is the music's pulse clarity, whatever the dance: the highest autocorrelation of its "
+                   "onset flux at lags of 0.25–1.5 s — how steady a beat it has (real songs well above 0, music "
+                   "without a steady beat near 0); beat F needs that beat, since the beat tracker can only follow "
+                   "a pulse that is there. "
                    "*NN retrieval* is the music of the train segment whose motion is nearest in z-scored AIST++ "
                    "kinetic features. Onset F and LORIS F1 *vs ref* compare the music's onsets with the real "
                    "music's (1.0 / 100 for the ground truth). The FAD stand-in is a Fréchet distance of "
@@ -1139,8 +1145,8 @@ int cli_eval_report(int argc, char **argv) {
                        "mismatched row. Cross-guidance guides each modality by the other's current clean estimate "
                        "for t < T_c·T, so larger T_c couples them for more of the trajectory; it has worked where "
                        "its beat F, BAS, LORIS F1 and above all its sync score beat the T_c = 0 row, ideally "
-                       "approaching the real-pairs row. FID_k and the FAD stand-in show what the coupling costs in "
-                       "realism.\n\n");
+                       "approaching the real-pairs row. Pulse is the music's pulse clarity, as above. FID_k and the FAD "
+                       "stand-in show what the coupling costs in realism.\n\n");
             fprintf(f, "Reproduce: `%s`\n\n", cmdline);
         }
         if (O.plot_path) {

@@ -149,7 +149,7 @@ momu_status momu_eval_pair_run(const momu_eval_pair *p, const momu_eval_opts *o,
         momu_eval_pair_result_free(r);
         return momu_fail(e, MOMU_ERR_OOM, "eval: out of memory");
     }
-    r->beat_f = r->beat_p = r->beat_r = r->bas = r->sync = r->onset_f = NAN;
+    r->beat_f = r->beat_p = r->beat_r = r->bas = r->sync = r->onset_f = r->pulse = NAN;
     music_data mu = {0}, ref = {0};
     momu_motion mo = {0};
     double *onsets = NULL, *beats = NULL, *kq = NULL, *ks = NULL, *ref_onsets = NULL;
@@ -238,6 +238,7 @@ momu_status momu_eval_pair_run(const momu_eval_pair *p, const momu_eval_opts *o,
     if (!r->audio) { st = MOMU_ERR_OOM; goto done; }
     st = momu_audio_stat_features(mu.mel, mu.n_mel, MOMU_N_MELS, (double)MOMU_SR / MOMU_HOP, r->audio, e);
     if (st) goto done;
+    r->pulse = r->audio[2 * MOMU_N_MELS + 2];
 
     /* references */
     if (p->ref_music && p->ref_music[0]) {
@@ -368,6 +369,7 @@ momu_status momu_eval_summarise(const momu_eval_pair_result *r, size_t n, momu_e
     MS(bas, bas_mean, bas_sd);
     MS(sync, sync_mean, sync_sd);
     MS(onset_f, onset_f_mean, onset_f_sd);
+    MS(pulse, pulse_mean, pulse_sd);
 #undef MS
     {
         /* foot skating pooled over all contact frames of all clips */
