@@ -326,6 +326,37 @@ TEST(cfg_guided_mean) {
     free(c);
 }
 
+/* Guidance interval: inside [t_lo, t_hi) the guided ε (two calls), outside it the conditional ε alone (one
+ * call), bit for bit; the default interval covers every t. */
+TEST(cfg_interval) {
+    float x[NG], c[NG], ec[NG], eu[NG], eg[NG];
+    for (size_t i = 0; i < NG; i++) { c[i] = 0.5f; x[i] = (float)i / NG - 0.5f; }
+    condg_t u = {0, 0};
+    momu_cond_model m = {condg_fn, NULL, &u};
+    momu_cfg g;
+    momu_err e = {0};
+    EXPECT(momu_cfg_init(&g, &m, c, 3.0f, NG, &e) == MOMU_OK, "%s", e.msg);
+    EXPECT(g.t_lo == 0 && g.t_hi > 999, "default interval [%d, %d)", g.t_lo, g.t_hi);
+    g.t_lo = 0;
+    g.t_hi = 500;
+    const int ts[4] = {0, 499, 500, 999};
+    for (int k = 0; k < 4; k++) {
+        int t = ts[k];
+        condg_fn(&u, x, t, c, ec, NG);
+        condg_fn(&u, x, t, NULL, eu, NG);
+        u.calls = 0;
+        EXPECT(momu_cfg_eps(&g, x, t, eg, NG) == 0, "t %d", t);
+        int inside = t < 500;
+        size_t diff = 0;
+        for (size_t i = 0; i < NG; i++) {
+            float want = inside ? (float)((double)eu[i] + 3.0 * ((double)ec[i] - (double)eu[i])) : ec[i];
+            diff += eg[i] != want;
+        }
+        EXPECT(diff == 0 && u.calls == (inside ? 2u : 1u), "t %d: %zu values differ, %zu calls", t, diff, u.calls);
+    }
+    momu_cfg_free(&g);
+}
+
 /* ------------------------------------------------------------------ cross-guidance */
 
 /* Jointly Gaussian pair per element: z_a, z_m ~ N(0, 1) with correlation RHO. Unconditional: N(0,1);
@@ -738,6 +769,7 @@ int main(void) {
     RUN(determinism);
     RUN(errors_and_cancel);
     RUN(cfg_guided_mean);
+    RUN(cfg_interval);
     RUN(cross_guidance_correlates);
     RUN(windows_no_seams);
     RUN(windows_single_and_errors);

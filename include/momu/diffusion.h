@@ -119,12 +119,15 @@ typedef struct {
 } momu_cond_model;
 
 /* Classifier-free guidance as an ε callback: ε̂ = ε(x,t,∅) + scale·(ε(x,t,c) − ε(x,t,∅)).
- * cond NULL → unconditional (one call); scale 1 → conditional only (one call). Use momu_cfg_eps as the
- * momu_eps_fn with user = the momu_cfg. */
+ * cond NULL → unconditional (one call); scale 1 → conditional only (one call). Guidance interval
+ * (Kynkäänniemi et al. 2024, "Applying guidance in a limited interval"): the guided ε only for
+ * t_lo <= t < t_hi, the conditional ε alone (one call) at other t; momu_cfg_init sets [0, INT_MAX), i.e.
+ * everywhere. Use momu_cfg_eps as the momu_eps_fn with user = the momu_cfg. */
 typedef struct {
     momu_cond_model model;
     const float    *cond;
     float           scale;
+    int             t_lo, t_hi;   /* guided for t_lo <= t < t_hi */
     size_t          n;
     float          *tmp;     /* n floats */
     size_t          n_evals; /* model evaluations so far (a batched fn2 call counts 2) */

@@ -78,6 +78,8 @@ typedef struct {
     int      steps;                /* 1..MOMU_DIFF_T, default 25 */
     float    eta;                  /* DDIM eta, default 0 */
     float    guidance;             /* CFG / cross-guidance scale, default 3 */
+    float    guidance_lo, guidance_hi; /* dance/music: CFG only for t in [lo*T, hi*T), the conditional model
+                                      alone elsewhere; 0 <= lo < hi <= 1, default 0, 1 (everywhere) */
     float    tc;                   /* both: cross-guidance below t = tc*T, in [0, 1], default 0.5 */
     int64_t  seed;                 /* x_T and step noise, default 0 */
     double   seconds;              /* dance/music: crop the condition to this length (0: all) */

@@ -142,3 +142,17 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, size_t n_opts, const c
     if (verbose) cli_dump_config(opts, n_opts, cmd);
     return 0;
 }
+
+int cli_parse_interval(const char *s, float *lo, float *hi) {
+    if (!s) return -1;
+    char *end;
+    double a = strtod(s, &end);
+    if (end == s || *end != ',') return -1;
+    const char *s2 = end + 1;
+    double b = strtod(s2, &end);
+    if (end == s2 || *end) return -1;
+    if (!(a >= 0.0 && a < b && b <= 1.0)) return -1;
+    *lo = (float)a;
+    *hi = (float)b;
+    return 0;
+}

@@ -25,6 +25,9 @@ void cli_dump_config(const cli_opt *opts, size_t n_opts, const char *cmd); /* wi
 
 /* Prints "momu CMD: <message>" to stderr and returns 1 (the exit status for a failed command). */
 int cli_error(const char *cmd, const momu_err *e);
+/* "LO,HI" with 0 <= LO < HI <= 1 (a fraction interval, e.g. --guidance-interval): 0 and the two values, or
+ * -1 (nothing written) when s is not of that form. */
+int cli_parse_interval(const char *s, float *lo, float *hi);
 int cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Subcommands: argv[0] is the subcommand name ("audio", ...). Each returns the process exit status. */

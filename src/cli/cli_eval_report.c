@@ -45,7 +45,7 @@ typedef struct {
 typedef struct {
     const char *data_dir, *align_path, *out_path, *plot_path, *model_dir, *ablation_dir, *ablation_label, *work_dir,
         *commit, *threads, *tc_sweep;
-    float seconds, guidance;
+    float seconds, guidance, guidance_lo, guidance_hi;
     size_t max_clips, seed, val_songs, split_seed;
     float val_fraction;
     int steps, no_joint, no_model, keep;
@@ -734,6 +734,7 @@ int cli_eval_report(int argc, char **argv) {
     O.seed = 1;
     O.steps = 25;
     O.guidance = 3.0f;
+    const char *g_interval = "0,1";
     O.tc_sweep = "0.3,0.5,0.7";
     O.ablation_label = "ablation (--ablation-model)";
     O.split_seed = 1;
@@ -753,6 +754,8 @@ int cli_eval_report(int argc, char **argv) {
         {"seed", CLI_SIZE, &O.seed, "generation seed of segment 0 (segment i uses seed+i)"},
         {"steps", CLI_INT, &O.steps, "sampling steps"},
         {"guidance", CLI_FLOAT, &O.guidance, "CFG / cross-guidance scale"},
+        {"guidance-interval", CLI_STR, &g_interval, "dance/music rows: LO,HI — CFG only for t in [LO*T, HI*T) "
+                                                   "(momu generate --guidance-interval)"},
         {"gl-iters", CLI_SIZE, &O.gl_iters, "Griffin-Lim iterations for generated music (0: the generator's default)"},
         {"tc-sweep", CLI_STR, &O.tc_sweep, "joint generation: cross-guidance T_c fractions, comma-separated"},
         {"no-joint", CLI_FLAG, &O.no_joint, "skip the joint (both) table"},
@@ -777,6 +780,8 @@ int cli_eval_report(int argc, char **argv) {
     if (!parse_tc(O.tc_sweep, tc, &n_tc))
         return cli_errorf(cmd, "--tc-sweep '%s': up to %d numbers in [0, 1], comma-separated", O.tc_sweep, MAX_TC), 2;
     if (O.no_model && O.ablation_dir) return cli_errorf(cmd, "--no-model and --ablation-model exclude each other"), 2;
+    if (cli_parse_interval(g_interval, &O.guidance_lo, &O.guidance_hi))
+        return cli_errorf(cmd, "--guidance-interval '%s': need LO,HI with 0 <= LO < HI <= 1", g_interval), 2;
 
     double t_start = momu_time_s();
     momu_err e = {0};
@@ -921,6 +926,8 @@ int cli_eval_report(int argc, char **argv) {
     /* generation */
     go.steps = O.steps;
     go.guidance = O.guidance;
+    go.guidance_lo = O.guidance_lo;
+    go.guidance_hi = O.guidance_hi;
     go.seed = (int64_t)O.seed;
     if (O.gl_iters) go.gl_iters = O.gl_iters;
     if (have_g) {
@@ -1055,8 +1062,11 @@ int cli_eval_report(int argc, char **argv) {
             }
             fprintf(f, "); latent channels %zu", G.C);
             if (have_ga) fprintf(f, "; ablation `%s/`", O.ablation_dir);
-            fprintf(f, ". Sampling: %d steps, guidance %.2f, seed %zu + segment index, Griffin-Lim %zu iterations.\n",
-                    O.steps, (double)O.guidance, O.seed, go.gl_iters);
+            fprintf(f, ". Sampling: %d steps, guidance %.2f", O.steps, (double)O.guidance);
+            if (O.guidance_lo > 0 || O.guidance_hi < 1)
+                fprintf(f, " (dance and music: only for t in [%.2f T, %.2f T), the conditional model alone elsewhere)",
+                        (double)O.guidance_lo, (double)O.guidance_hi);
+            fprintf(f, ", seed %zu + segment index, Griffin-Lim %zu iterations.\n", O.seed, go.gl_iters);
         } else {
             fprintf(f, "none (--no-model): baselines only.\n");
         }

@@ -25,6 +25,7 @@ int cli_generate(int argc, char **argv) {
     const char *music_in = NULL, *motion_in = NULL, *out = NULL, *out_music = NULL, *out_motion = NULL;
     const char *sampler = "dpmpp", *spacing = "logsnr", *prefix = NULL, *model_dir = NULL;
     const char *music_vae = NULL, *motion_vae = NULL, *music_den = NULL, *motion_den = NULL, *blend = "ramp";
+    const char *g_interval = "0,1";
     float seconds = 0.0f, guidance = 3.0f, tc = 0.5f, eta = 0.0f;
     int seed = 0, steps = 25, resample = 4;
     size_t window = 0, overlap = 0, gl_iters = MOMU_GL_ITERS;
@@ -41,6 +42,8 @@ int cli_generate(int argc, char **argv) {
         {"spacing", CLI_STR, &spacing, "timestep spacing: logsnr | trailing | linspace | leading"},
         {"eta", CLI_FLOAT, &eta, "DDIM eta (0 deterministic)"},
         {"guidance", CLI_FLOAT, &guidance, "classifier-free / cross guidance scale"},
+        {"guidance-interval", CLI_STR, &g_interval, "dance/music: LO,HI — CFG only for t in [LO*T, HI*T), the "
+                                                   "conditional model alone elsewhere"},
         {"tc", CLI_FLOAT, &tc, "both: cross-guidance starts below t = tc*T"},
         {"prefix", CLI_STR, &prefix, "continue this target-modality file (dance: motion, music: audio)"},
         {"resample", CLI_INT, &resample, "with --prefix: RePaint passes per step"},
@@ -76,6 +79,10 @@ int cli_generate(int argc, char **argv) {
     go.steps = steps;
     go.eta = eta;
     go.guidance = guidance;
+    if (cli_parse_interval(g_interval, &go.guidance_lo, &go.guidance_hi)) {
+        cli_errorf(cmd, "--guidance-interval '%s': need LO,HI with 0 <= LO < HI <= 1", g_interval);
+        return 2;
+    }
     go.tc = tc;
     go.seed = seed;
     go.seconds = md == 2 ? 0.0 : (double)seconds;

@@ -1,4 +1,5 @@
 /* momu diffusion — classifier-free guidance and MoMu cross-guidance as ε callbacks (no network here). */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@ momu_status momu_cfg_init(momu_cfg *g, const momu_cond_model *m, const float *co
     g->model = *m;
     g->cond = cond;
     g->scale = scale;
+    g->t_lo = 0;
+    g->t_hi = INT_MAX;
     g->n = n;
     g->tmp = momu_malloc_array(n, sizeof(float), e);
     return g->tmp ? MOMU_OK : MOMU_ERR_OOM;
@@ -35,7 +38,7 @@ int momu_cfg_eps(void *user, const float *x, int t, float *eps, size_t n) {
     if (n != g->n) return -1;
     const momu_cond_model *m = &g->model;
     if (!g->cond) { g->n_evals++; return m->fn(m->user, x, t, NULL, eps, n); }
-    if (g->scale == 1.0f) { g->n_evals++; return m->fn(m->user, x, t, g->cond, eps, n); }
+    if (g->scale == 1.0f || t < g->t_lo || t >= g->t_hi) { g->n_evals++; return m->fn(m->user, x, t, g->cond, eps, n); }
     int rc;
     if (m->fn2) {
         rc = m->fn2(m->user, x, t, g->cond, eps, g->tmp, n);

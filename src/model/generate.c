@@ -151,6 +151,8 @@ void momu_gen_opts_default(momu_gen_opts *o) {
     o->steps = 25;
     o->eta = 0.0f;
     o->guidance = 3.0f;
+    o->guidance_lo = 0.0f;
+    o->guidance_hi = 1.0f;
     o->tc = 0.5f;
     o->blend = MOMU_BLEND_RAMP;
     o->resample = 4;
@@ -379,6 +381,9 @@ static momu_status sample_latents(const momu_generator *g, int md, float *cond, 
     if (o->steps < 1 || o->steps > MOMU_DIFF_T)
         return momu_fail(e, MOMU_ERR_ARG, "steps %d outside [1, %d]", o->steps, MOMU_DIFF_T);
     if (!(o->tc >= 0 && o->tc <= 1)) return momu_fail(e, MOMU_ERR_ARG, "tc %g outside [0, 1]", (double)o->tc);
+    if (!(o->guidance_lo >= 0 && o->guidance_lo < o->guidance_hi && o->guidance_hi <= 1))
+        return momu_fail(e, MOMU_ERR_ARG, "guidance interval [%g, %g) is not inside [0, 1] with lo < hi",
+                         (double)o->guidance_lo, (double)o->guidance_hi);
     for (int i = 0; i < 2; i++)
         if ((md == 2 || i == tgt) && !g->den_ok[i])
             return momu_fail(e, MOMU_ERR_STATE, "the %s denoiser was not loaded", i ? "motion" : "music");
@@ -455,6 +460,10 @@ static momu_status sample_latents(const momu_generator *g, int md, float *cond, 
             if (!st) st = momu_windowed_init_cond(&win[0], &base, Tz, C, C + R, window, overlap, o->blend, e);
             momu_cond_model wm = momu_windowed_model(&win[0]);
             if (!st) st = momu_cfg_init(&cfg, &wm, cfull, o->guidance, n, e);
+            if (!st && (o->guidance_lo > 0 || o->guidance_hi < 1)) {   /* [lo*T, hi*T) on the schedule's steps */
+                cfg.t_lo = (int)lround((double)o->guidance_lo * sched->T);
+                cfg.t_hi = (int)lround((double)o->guidance_hi * sched->T);
+            }
             if (!st) st = momu_sample(sched, &so, momu_cfg_eps, &cfg, x, n, &rng, e);
         } else {
             momu_cond_model ba = {den_fn, NULL, &dm[0]}, bm = {den_fn, NULL, &dm[1]};
