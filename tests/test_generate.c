@@ -75,22 +75,26 @@ TEST(generate_library) {
            "dance: another seed, same motion");
     momu_motion_free(&m3);
     o.seed = 7;
-    /* a guidance interval that covers every step gives the same bytes; a narrower one changes the motion */
-    o.guidance_lo = 0.0f;
-    o.guidance_hi = 1.0f - 1e-4f;   /* [0, 999.9) rounds to [0, 1000): every step guided */
+    /* guidance interval: the default is [0, MOMU_GEN_GUIDANCE_HI); every step guided ([0, 1), also written as
+     * [0, 0.9999), which rounds to the same timesteps) gives another motion; an empty interval is refused */
+    EXPECT(o.guidance_lo == 0.0f && o.guidance_hi == MOMU_GEN_GUIDANCE_HI && o.guidance == MOMU_GEN_GUIDANCE,
+           "defaults %g [%g, %g)", (double)o.guidance, (double)o.guidance_lo, (double)o.guidance_hi);
+    momu_motion m4 = {0};
+    o.guidance_hi = 1.0f;
     EXPECT(momu_generate_dance(&g, x, n, MOMU_SR, &o, NULL, &m3, &e) == MOMU_OK &&
-           !memcmp(m1.pos, m3.pos, m1.n_frames * m1.n_joints * 3 * sizeof(float)), "interval [0, 1): %s", e.msg);
+           memcmp(m1.pos, m3.pos, m1.n_frames * m1.n_joints * 3 * sizeof(float)), "interval [0, 1): %s", e.msg);
+    o.guidance_hi = 1.0f - 1e-4f;
+    EXPECT(momu_generate_dance(&g, x, n, MOMU_SR, &o, NULL, &m4, &e) == MOMU_OK && m3.pos && m4.pos &&
+           !memcmp(m4.pos, m3.pos, m1.n_frames * m1.n_joints * 3 * sizeof(float)), "interval [0, 0.9999): %s", e.msg);
     momu_motion_free(&m3);
+    momu_motion_free(&m4);
+    o.guidance_lo = 0.6f;
     o.guidance_hi = 0.5f;
-    EXPECT(momu_generate_dance(&g, x, n, MOMU_SR, &o, NULL, &m3, &e) == MOMU_OK &&
-           memcmp(m1.pos, m3.pos, m1.n_frames * m1.n_joints * 3 * sizeof(float)), "interval [0, 0.5): %s", e.msg);
-    momu_motion_free(&m3);
-    o.guidance_lo = 0.5f;
     momu_err_clear(&e);
     EXPECT(momu_generate_dance(&g, x, n, MOMU_SR, &o, NULL, &m3, &e) == MOMU_ERR_ARG && m3.pos == NULL &&
            strstr(e.msg, "guidance interval"), "empty interval: %s", e.msg);
     o.guidance_lo = 0.0f;
-    o.guidance_hi = 1.0f;
+    o.guidance_hi = MOMU_GEN_GUIDANCE_HI;
     /* the same music at 22050 Hz goes through the resampler and still gives a motion of the same length */
     size_t n22 = 2 * 22050;
     float *x22 = clicks(n22, 22050);

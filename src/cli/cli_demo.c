@@ -119,7 +119,7 @@ static void print_summary(FILE *f, const demo_part *parts, size_t n_parts, const
 int cli_demo(int argc, char **argv) {
     const char *cmd = "demo";
     const char *music_in = NULL, *out = "momu-demo", *model_opt = NULL;
-    float seconds = 20.0f, guidance = 3.0f;
+    float seconds = 20.0f, guidance = MOMU_GEN_GUIDANCE;
     int seed = 0, steps = 25, no_video = 0;
     size_t gl_iters = MOMU_GL_ITERS;
     const cli_opt opts[] = {

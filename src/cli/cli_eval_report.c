@@ -733,8 +733,12 @@ int cli_eval_report(int argc, char **argv) {
     O.seconds = 10.0f;
     O.seed = 1;
     O.steps = 25;
-    O.guidance = 3.0f;
-    const char *g_interval = "0,1";
+    momu_gen_opts dflt;
+    momu_gen_opts_default(&dflt);
+    O.guidance = dflt.guidance;
+    char g_default[64];
+    snprintf(g_default, sizeof g_default, "%g,%g", (double)dflt.guidance_lo, (double)dflt.guidance_hi);
+    const char *g_interval = g_default;
     O.tc_sweep = "0.3,0.5,0.7";
     O.ablation_label = "ablation (--ablation-model)";
     O.split_seed = 1;

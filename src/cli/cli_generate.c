@@ -25,8 +25,12 @@ int cli_generate(int argc, char **argv) {
     const char *music_in = NULL, *motion_in = NULL, *out = NULL, *out_music = NULL, *out_motion = NULL;
     const char *sampler = "dpmpp", *spacing = "logsnr", *prefix = NULL, *model_dir = NULL;
     const char *music_vae = NULL, *motion_vae = NULL, *music_den = NULL, *motion_den = NULL, *blend = "ramp";
-    const char *g_interval = "0,1";
-    float seconds = 0.0f, guidance = 3.0f, tc = 0.5f, eta = 0.0f;
+    momu_gen_opts dflt;
+    momu_gen_opts_default(&dflt);
+    char g_default[64];
+    snprintf(g_default, sizeof g_default, "%g,%g", (double)dflt.guidance_lo, (double)dflt.guidance_hi);
+    const char *g_interval = g_default;
+    float seconds = 0.0f, guidance = dflt.guidance, tc = dflt.tc, eta = 0.0f;
     int seed = 0, steps = 25, resample = 4;
     size_t window = 0, overlap = 0, gl_iters = MOMU_GL_ITERS;
     const cli_opt opts[] = {

@@ -150,9 +150,9 @@ void momu_gen_opts_default(momu_gen_opts *o) {
     o->spacing = MOMU_SPACING_LOGSNR;
     o->steps = 25;
     o->eta = 0.0f;
-    o->guidance = 3.0f;
+    o->guidance = MOMU_GEN_GUIDANCE;
     o->guidance_lo = 0.0f;
-    o->guidance_hi = 1.0f;
+    o->guidance_hi = MOMU_GEN_GUIDANCE_HI;
     o->tc = 0.5f;
     o->blend = MOMU_BLEND_RAMP;
     o->resample = 4;
