@@ -173,10 +173,10 @@ int cli_generate(int argc, char **argv) {
         if (stats.prefix_frames)
             momu_log("prefix %s: %zu of %zu latent frames kept\n", prefix, stats.prefix_frames, stats.Tz);
         if (md != 2)
-            momu_log("generate %s: %.2f s (%zu latent frames, %zu windows) %s %d steps, guidance %g, seed %d -> %s "
-                     "(sampling %.1f s, decode %.1f s)\n", mode, (double)stats.Tz / MOMU_GEN_LATENT_FPS, stats.Tz,
-                     stats.n_windows, momu_sampler_name(go.sampler), steps, (double)guidance, seed, out,
-                     stats.t_sample_s, stats.t_decode_s);
+            momu_log("generate %s: %.2f s (%zu latent frames, %zu windows) %s %d steps, guidance %g on [%g, %g) T, "
+                     "seed %d -> %s (sampling %.1f s, decode %.1f s)\n", mode, (double)stats.Tz / MOMU_GEN_LATENT_FPS,
+                     stats.Tz, stats.n_windows, momu_sampler_name(go.sampler), steps, (double)guidance,
+                     (double)go.guidance_lo, (double)go.guidance_hi, seed, out, stats.t_sample_s, stats.t_decode_s);
         else
             momu_log("generate both: %.2f s (%zu latent frames, %zu windows) %s %d steps, guidance %g, tc %g, "
                      "seed %d -> %s, %s (sampling %.1f s, decode %.1f s)\n", (double)stats.Tz / MOMU_GEN_LATENT_FPS,
