@@ -24,3 +24,10 @@ set -- --data "$DATA" --align "$ALIGN" --model "$MODELS" --seconds "${CLIP_SECON
 t0=$(date +%s)
 "$B" eval report "$@"
 echo "eval report: $(( $(date +%s) - t0 )) s wall"
+# momu's PNG writer stores its pixels uncompressed (1.6 MB for this plot); re-encode losslessly with ffmpeg's
+# deflate before the plot is committed (same pixels, ≈ 60 KB)
+plot=docs/results_beats.png
+prev=""; for a in "$@"; do [ "$prev" = "--plot" ] && plot=$a; prev=$a; done
+if [ -s "$plot" ] && command -v ffmpeg >/dev/null 2>&1; then
+    ffmpeg -v error -y -i "$plot" -compression_level 100 -pred mixed "$plot.tmp.png" && mv "$plot.tmp.png" "$plot"
+fi
